@@ -42,3 +42,9 @@ class AuthError(SyncdError):
     """Medium refused the token."""
 
     exit_status = EXIT_AUTH
+
+
+class MediumUnreachable(SyncdError):
+    """Medium could not be reached, so nothing due was posted this time."""
+
+    exit_status = EXIT_POST_FAILURES

@@ -1,0 +1,334 @@
+"""Configuration: find the TOML file, validate every key once, hand out typed values.
+
+A bad file is reported as one :class:`~syncd.errors.ConfigError` naming the file, the key
+and the problem, before syncd touches anything. Unknown keys are warnings (a typo should
+not stop a running service, but it should be seen). Relative paths are relative to the
+folder of the config file. The Medium token is never part of the config text: the config
+only says where to read it (:func:`read_token`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from syncd.errors import ConfigError
+
+GENERATORS = ("jekyll", "gatsby")
+PUBLISH_STATUSES = ("draft", "public", "unlisted")
+LICENSES = (
+    "all-rights-reserved",
+    "cc-40-by",
+    "cc-40-by-sa",
+    "cc-40-by-nd",
+    "cc-40-by-nc",
+    "cc-40-by-nc-nd",
+    "cc-40-by-nc-sa",
+    "cc-40-zero",
+    "public-domain",
+)
+DEFAULT_API_URL = "https://api.medium.com/v1"
+DEFAULT_TOKEN_ENV = "MEDIUM_TOKEN"
+SECRET_KEYS = ("token", "access_token", "integration_token", "medium_token")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    generator: str
+    root: Path
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class MediumConfig:
+    api_url: str = DEFAULT_API_URL
+    token_env: str | None = DEFAULT_TOKEN_ENV
+    token_file: Path | None = None
+    publish_status: str = "draft"
+    publication_id: str | None = None
+    license: str | None = None
+    notify_followers: bool | None = None
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    ledger: Path
+    since: dt.date | None = None
+    first_run_limit: int = 3
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    debounce_s: float = 1.0
+    rescan_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration, and the file it came from."""
+
+    path: Path
+    site: SiteConfig
+    medium: MediumConfig
+    sync: SyncConfig
+    watch: WatchConfig = field(default_factory=WatchConfig)
+    warnings: tuple[str, ...] = ()
+
+
+class Secret:
+    """A token that never shows itself in a repr, a log line or a traceback's locals."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The real value, for the one place that needs it: the Authorization header."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def find_config(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
+    """The config file, in the contract's order: --config, $SYNCD_CONFIG, ./syncd.toml, XDG, /etc."""
+    if explicit:
+        return Path(explicit)
+    if environ.get("SYNCD_CONFIG"):
+        return Path(environ["SYNCD_CONFIG"])
+    candidates = [Path("syncd.toml")]
+    xdg = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", "~")) / ".config")
+    candidates.append(Path(xdg) / "syncd" / "config.toml")
+    candidates.append(Path("/etc/syncd/config.toml"))
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = ", ".join(str(c) for c in candidates)
+    raise ConfigError(
+        "syncd.toml",
+        None,
+        f"no configuration found (looked at --config, $SYNCD_CONFIG, {looked}); "
+        "copy config.example.toml and pass --config PATH",
+    )
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``path``; raise one ConfigError naming the first bad key."""
+    name = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(name, None, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(name, None, f"cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(name, None, f"not valid TOML: {exc}") from None
+    return _Validator(path, raw).config()
+
+
+def read_token(medium: MediumConfig, config_file: Path, environ: Mapping[str, str]) -> Secret:
+    """The Medium token from ``token_file`` or the ``token_env`` variable, never from the config."""
+    name = str(config_file)
+    if medium.token_file is not None:
+        try:
+            token = medium.token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                name, "medium.token_file", f"cannot read {medium.token_file}: {exc.strerror}"
+            ) from None
+        if not token:
+            raise ConfigError(name, "medium.token_file", f"{medium.token_file} is empty")
+        return Secret(token)
+    variable = medium.token_env or DEFAULT_TOKEN_ENV
+    token = environ.get(variable, "").strip()
+    if not token:
+        raise ConfigError(
+            name,
+            "medium.token_env",
+            f"the environment variable {variable} is not set; export your Medium integration "
+            "token in it, or set medium.token_file",
+        )
+    return Secret(token)
+
+
+class _Validator:
+    """Turns the parsed TOML into typed sections, one key at a time."""
+
+    def __init__(self, path: Path, raw: dict[str, Any]) -> None:
+        self.path = path
+        self.base = path.parent
+        self.raw = raw
+        self.warnings: list[str] = []
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(str(self.path), key, problem)
+
+    def section(self, name: str, known: tuple[str, ...], required: bool = False) -> dict[str, Any]:
+        value = self.raw.get(name)
+        if value is None:
+            if required:
+                raise self.fail(name, f"missing section [{name}]")
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(name, f"must be a table ([{name}])")
+        for key in value:
+            if key in SECRET_KEYS:
+                raise self.fail(
+                    f"{name}.{key}",
+                    "a token never goes in the config file; put it in the environment "
+                    "(medium.token_env) or a file (medium.token_file)",
+                )
+            if key not in known:
+                self.warnings.append(f"{self.path}: {name}.{key}: unknown key, ignored")
+        return value
+
+    def get(
+        self,
+        table: dict[str, Any],
+        section: str,
+        key: str,
+        kind: type | tuple[type, ...],
+        describe: str,
+        default: Any = None,
+        required: bool = False,
+    ) -> Any:
+        if key not in table:
+            if required:
+                raise self.fail(f"{section}.{key}", f"missing; it must be {describe}")
+            return default
+        value = table[key]
+        if isinstance(value, bool) and bool not in _as_tuple(kind):
+            raise self.fail(f"{section}.{key}", f"must be {describe}, not {value!r}")
+        if not isinstance(value, kind):
+            raise self.fail(f"{section}.{key}", f"must be {describe}, not {value!r}")
+        return value
+
+    def choice(self, table: dict[str, Any], section: str, key: str, choices: tuple[str, ...],
+               default: str | None) -> str | None:
+        listed = ", ".join(f'"{c}"' for c in choices)
+        value = self.get(table, section, key, str, f"one of {listed}", default)
+        if value is not None and value not in choices:
+            raise self.fail(f"{section}.{key}", f"must be one of {listed}, not {value!r}")
+        return value
+
+    def path_value(self, table: dict[str, Any], section: str, key: str,
+                   required: bool = False) -> Path | None:
+        value = self.get(table, section, key, str, "a path", required=required)
+        if value is None:
+            return None
+        if not value.strip():
+            raise self.fail(f"{section}.{key}", "must not be empty")
+        return (self.base / Path(value).expanduser()).resolve()
+
+    def number(self, table: dict[str, Any], section: str, key: str, default: float,
+               check: Callable[[float], bool], rule: str) -> float:
+        value = self.get(table, section, key, (int, float), f"a number {rule}", default)
+        if not check(value):
+            raise self.fail(f"{section}.{key}", f"must be a number {rule}, not {value!r}")
+        return float(value)
+
+    def url(self, table: dict[str, Any], section: str, key: str, default: str | None) -> str | None:
+        value = self.get(table, section, key, str, "an absolute http(s) URL", default)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self.fail(f"{section}.{key}", f"must be an absolute http(s) URL, not {value!r}")
+        return value.rstrip("/")
+
+    def config(self) -> Config:
+        for name in self.raw:
+            if name not in ("site", "medium", "sync", "watch"):
+                self.warnings.append(f"{self.path}: [{name}]: unknown section, ignored")
+        return Config(
+            path=self.path,
+            site=self.site(),
+            medium=self.medium(),
+            sync=self.sync(),
+            watch=self.watch(),
+            warnings=tuple(self.warnings),
+        )
+
+    def site(self) -> SiteConfig:
+        table = self.section("site", ("generator", "root", "url"), required=True)
+        generator = self.choice(table, "site", "generator", GENERATORS, None)
+        if generator is None:
+            raise self.fail("site.generator", 'missing; it must be "jekyll" or "gatsby"')
+        root = self.path_value(table, "site", "root", required=True)
+        assert root is not None
+        if not root.is_dir():
+            raise self.fail("site.root", f"{root} is not a folder")
+        return SiteConfig(generator=generator, root=root, url=self.url(table, "site", "url", None))
+
+    def medium(self) -> MediumConfig:
+        known = ("api_url", "token_env", "token_file", "publish_status", "publication_id",
+                 "license", "notify_followers", "timeout_s")
+        table = self.section("medium", known)
+        token_env = self.get(table, "medium", "token_env", str, "an environment variable name")
+        token_file = self.path_value(table, "medium", "token_file")
+        if token_env is not None and token_file is not None:
+            raise self.fail("medium.token_file", "set token_env or token_file, not both")
+        if token_env is not None and not token_env.strip():
+            raise self.fail("medium.token_env", "must not be empty")
+        publication_id = self.get(table, "medium", "publication_id", str, "a publication id")
+        if publication_id is not None and not publication_id.strip():
+            raise self.fail("medium.publication_id", "must not be empty")
+        return MediumConfig(
+            api_url=self.url(table, "medium", "api_url", DEFAULT_API_URL) or DEFAULT_API_URL,
+            token_env=None if token_file is not None else (token_env or DEFAULT_TOKEN_ENV),
+            token_file=token_file,
+            publish_status=self.choice(
+                table, "medium", "publish_status", PUBLISH_STATUSES, "draft") or "draft",
+            publication_id=publication_id,
+            license=self.choice(table, "medium", "license", LICENSES, None),
+            notify_followers=self.get(table, "medium", "notify_followers", bool, "true or false"),
+            timeout_s=self.number(table, "medium", "timeout_s", 30.0,
+                                  lambda v: 0 < v <= 600, "between 0 and 600 (seconds)"),
+        )
+
+    def sync(self) -> SyncConfig:
+        table = self.section("sync", ("ledger", "since", "first_run_limit"), required=True)
+        ledger = self.path_value(table, "sync", "ledger", required=True)
+        assert ledger is not None
+        since = self.get(table, "sync", "since", (dt.date, str), "a date like 2026-01-01")
+        if isinstance(since, str):
+            try:
+                since = dt.date.fromisoformat(since)
+            except ValueError:
+                raise self.fail("sync.since", f"must be a date like 2026-01-01, not {since!r}") \
+                    from None
+        if isinstance(since, dt.datetime):
+            since = since.date()
+        limit = self.get(table, "sync", "first_run_limit", int, "a whole number ≥ 0", 3)
+        if limit < 0:
+            raise self.fail("sync.first_run_limit", f"must be a whole number ≥ 0, not {limit}")
+        return SyncConfig(ledger=ledger, since=since, first_run_limit=limit)
+
+    def watch(self) -> WatchConfig:
+        table = self.section("watch", ("debounce_s", "rescan_s"))
+        return WatchConfig(
+            debounce_s=self.number(table, "watch", "debounce_s", 1.0,
+                                   lambda v: 0 <= v <= 3600, "between 0 and 3600 (seconds)"),
+            rescan_s=self.number(table, "watch", "rescan_s", 300.0,
+                                 lambda v: 1 <= v <= 86400, "between 1 and 86400 (seconds)"),
+        )
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
