@@ -1,0 +1,238 @@
+"""The ledger: a TinyDB file recording every post syncd has handled, keyed by canonical URL.
+
+A *ledger entry* remembers the post's source, its state and, once created, the Medium id
+and URL. States:
+
+- ``posting``: written *before* a create request is sent (a write-ahead intent). An entry
+  still ``posting`` when a pass starts means syncd stopped mid-request: the post is
+  **in doubt** and is never re-posted automatically.
+- ``in-doubt``: the create was sent but its outcome is unknown (timeout, dropped
+  connection, server error).
+- ``posted``: Medium answered with the created post.
+- ``failed``: Medium refused the post (proven not created); a later pass tries again.
+
+Storage is atomic (temp file, fsync, rename, fsync of the folder) so a crash never leaves a
+cut file, and the file carries a schema version. A ledger that does not parse is refused,
+never overwritten. A lock file beside the ledger keeps two syncd processes apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from tinydb import Query, TinyDB
+from tinydb.storages import Storage
+
+from syncd.errors import LedgerError
+
+SCHEMA_VERSION = 1
+POSTS_TABLE = "posts"
+META_TABLE = "meta"
+
+POSTING = "posting"
+IN_DOUBT = "in-doubt"
+POSTED = "posted"
+FAILED = "failed"
+ADOPTED = "adopted"
+STATES = (POSTING, IN_DOUBT, POSTED, FAILED, ADOPTED)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger document: what syncd knows about one canonical URL."""
+
+    canonical_url: str
+    source: str
+    state: str
+    title: str = ""
+    medium_id: str | None = None
+    medium_url: str | None = None
+    publish_status: str | None = None
+    posted_at: str | None = None
+    attempted_at: str | None = None
+    error: str | None = None
+
+    @property
+    def is_in_doubt(self) -> bool:
+        return self.state in (POSTING, IN_DOUBT)
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> Entry:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in document.items() if k in known})
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that replaces the file atomically instead of truncating it in place."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LedgerError(f"ledger {self.path} cannot be read: {exc}") from None
+        if not text.strip():
+            raise _corrupt(self.path, "the file is empty")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _corrupt(self.path, f"it is not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise _corrupt(self.path, "it is not a JSON object")
+        return data
+
+    def write(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        encoded = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(encoded)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        _fsync_folder(self.path.parent)
+
+    def close(self) -> None:
+        pass
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _corrupt(path: Path, why: str) -> LedgerError:
+    return LedgerError(
+        f"ledger {path} cannot be used: {why}. syncd will not overwrite it. Restore it from "
+        f"a backup (or the copy {path.name}.bak beside it, if present), or move it away to "
+        "start a new ledger (every post would then count as new)."
+    )
+
+
+class Ledger:
+    """The ledger file, opened once per command; every write is durable when it returns."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = TinyDB(str(path), storage=AtomicJSONStorage)
+        self._posts = self._db.table(POSTS_TABLE, cache_size=0)
+        self._check_schema()
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def _check_schema(self) -> None:
+        if not self.path.exists():
+            return
+        meta = self._db.table(META_TABLE, cache_size=0).all()
+        version = meta[0].get("schema") if meta else None
+        if version != SCHEMA_VERSION:
+            raise _corrupt(
+                self.path,
+                f"its schema version is {version!r}, and this syncd reads version "
+                f"{SCHEMA_VERSION}",
+            )
+
+    def _ensure_meta(self) -> None:
+        if not self.path.exists():
+            self._db.table(META_TABLE).insert({"schema": SCHEMA_VERSION})
+
+    def entries(self) -> dict[str, Entry]:
+        """Every entry by canonical URL, from one read of the file."""
+        return {doc["canonical_url"]: Entry.from_document(doc) for doc in self._posts.all()}
+
+    def put(self, entry: Entry) -> None:
+        """Insert or replace the entry for ``entry.canonical_url`` in one durable write."""
+        self.put_many([entry])
+
+    def put_many(self, entries: Iterable[Entry]) -> None:
+        """Record many entries with at most two writes (new ones, then replaced ones).
+
+        Each write is atomic on its own, so a crash between them loses no entry.
+        """
+        self._ensure_meta()
+        batch = {e.canonical_url: _document(e) for e in entries}
+        if not batch:
+            return
+        known = {doc["canonical_url"] for doc in self._posts.all()}
+        new = [doc for url, doc in batch.items() if url not in known]
+        if new:
+            self._posts.insert_multiple(new)
+        replaced = [
+            (_replace_with(doc), Query().canonical_url == url)
+            for url, doc in batch.items()
+            if url in known
+        ]
+        if replaced:
+            self._posts.update_multiple(replaced)
+
+    def remove(self, canonical_url: str) -> None:
+        self._posts.remove(Query().canonical_url == canonical_url)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _document(entry: Entry) -> dict[str, Any]:
+    return {k: v for k, v in asdict(entry).items() if v is not None}
+
+
+def _replace_with(document: dict[str, Any]) -> Any:
+    def replace(existing: dict[str, Any]) -> None:
+        existing.clear()
+        existing.update(document)
+
+    return replace
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def ledger_lock(ledger_path: Path) -> Iterator[None]:
+    """Hold ``<ledger>.lock`` for the life of a command; a second syncd gets exit 4."""
+    lock_path = ledger_path.with_name(ledger_path.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 (held across yield)
+    except OSError as exc:
+        raise LedgerError(f"cannot create the lock file {lock_path}: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise LedgerError(
+                f"the ledger {ledger_path} is in use by another syncd ({holder}); "
+                "wait for it to finish or stop it"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()

@@ -1,0 +1,94 @@
+"""The ledger: durable entries keyed by canonical URL, refused when corrupt, locked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from syncd.errors import LedgerError
+from syncd.ledger import POSTED, POSTING, SCHEMA_VERSION, Entry, Ledger, ledger_lock
+
+
+def test_missing_ledger_is_empty_and_not_created_by_reading(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "ledger.json"
+    ledger = Ledger(path)
+    assert ledger.entries() == {}
+    assert not path.exists()
+
+
+def test_entries_round_trip_and_replace_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    ledger = Ledger(path)
+    intent = Entry(canonical_url="https://e.com/a.html", source="_posts/a.md", state=POSTING,
+                   title="A", attempted_at="2026-01-01T00:00:00+00:00")
+    ledger.put(intent)
+    posted = Entry(canonical_url=intent.canonical_url, source=intent.source, state=POSTED,
+                   title="A", medium_id="abc", medium_url="https://medium.com/@u/a-abc")
+    ledger.put(posted)
+    ledger.put(Entry(canonical_url="https://e.com/b.html", source="_posts/b.md", state=POSTED))
+    ledger.close()
+    reopened = Ledger(path).entries()
+    assert reopened[intent.canonical_url] == posted
+    assert len(reopened) == 2
+    data = json.loads(path.read_text())
+    assert data["meta"]["1"] == {"schema": SCHEMA_VERSION}
+    assert len(data["posts"]) == 2
+
+
+def test_put_many_is_one_batch(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.json")
+    ledger.put_many(
+        Entry(canonical_url=f"https://e.com/{i}", source=f"{i}.md", state=POSTED)
+        for i in range(500)
+    )
+    assert len(ledger.entries()) == 500
+
+
+@pytest.mark.parametrize("content", ["", "{not json", "[]", '{"posts": {}, "meta": {}}',
+                                     '{"meta": {"1": {"schema": 99}}, "posts": {}}'])
+def test_corrupt_or_unknown_ledger_is_refused_and_left_alone(tmp_path: Path,
+                                                             content: str) -> None:
+    path = tmp_path / "ledger.json"
+    path.write_text(content)
+    with pytest.raises(LedgerError) as caught:
+        Ledger(path).entries()
+    assert str(path) in str(caught.value)
+    assert "will not overwrite" in str(caught.value)
+    assert caught.value.exit_status == 4
+    assert path.read_text() == content
+
+
+def test_write_leaves_no_temp_files(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.json")
+    for i in range(5):
+        ledger.put(Entry(canonical_url=f"https://e.com/{i}", source="s", state=POSTED))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.json"]
+
+
+
+
+def test_second_process_is_refused_by_the_lock(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    code = (
+        "import sys, time; from pathlib import Path; from syncd.ledger import ledger_lock\n"
+        "with ledger_lock(Path(sys.argv[1])):\n"
+        "    print('held', flush=True); time.sleep(30)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(LedgerError) as caught, ledger_lock(path):
+            pass
+        assert f"pid {holder.pid}" in str(caught.value)
+        assert caught.value.exit_status == 4
+    finally:
+        holder.kill()
+        holder.wait()
+    with ledger_lock(path):
+        pass
