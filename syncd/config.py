@@ -107,7 +107,7 @@ class Secret:
 
 
 def find_config(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
-    """The config file, in the contract's order: --config, $SYNCD_CONFIG, ./syncd.toml, XDG, /etc."""
+    """The config file: --config, $SYNCD_CONFIG, ./syncd.toml, XDG config, /etc/syncd."""
     if explicit:
         return Path(explicit)
     if environ.get("SYNCD_CONFIG"):

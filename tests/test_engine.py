@@ -30,8 +30,10 @@ def entry(p: Post, state: str) -> Entry:
     return Entry(canonical_url=p.canonical_url, source=p.source, state=state)
 
 
-def decide(posts: list[Post], entries: list[Entry] = (), errors: list[PostError] = (),
-           rules: Rules = Rules()) -> dict[str, tuple[str, str]]:
+def decide(posts: list[Post], entries: tuple[Entry, ...] | list[Entry] = (),
+           errors: tuple[PostError, ...] | list[PostError] = (),
+           rules: Rules | None = None) -> dict[str, tuple[str, str]]:
+    rules = rules or Rules()
     scan = SiteScan(posts=tuple(posts), errors=tuple(errors))
     items = plan(scan, {e.canonical_url: e for e in entries}, NOW, rules)
     return {item.source: (item.action, item.reason) for item in items}

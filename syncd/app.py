@@ -1,0 +1,88 @@
+"""Application services: build the pieces from a Config and run one command's work.
+
+The CLI and the demo call these; they own no wording of their own beyond log lines. Nothing
+here parses argv or prints tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from syncd.config import Config, read_token
+from syncd.engine import POST, PlanItem, Rules, plan
+from syncd.errors import AuthError, MediumUnreachable
+from syncd.ledger import Ledger, ledger_lock
+from syncd.medium import MediumClient, MediumError, TokenRefused
+from syncd.sites import read_site
+from syncd.sync import PassReport, log, run_pass
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    items: list[PlanItem]
+    ledger_exists: bool
+
+
+def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
+    """Read the site and the ledger once and decide; touches nothing."""
+    scan = read_site(config.site)
+    ledger = Ledger(config.sync.ledger)
+    try:
+        entries = ledger.entries()
+        exists = ledger.exists
+    finally:
+        ledger.close()
+    when = now or dt.datetime.now(dt.UTC)
+    return PlanResult(plan(scan, entries, when, Rules(since=config.sync.since)), exists)
+
+
+def run_once(
+    config: Config, environ: Mapping[str, str], *, dry_run: bool = False,
+    now: dt.datetime | None = None,
+) -> PassReport:
+    """One catch-up pass under the ledger lock: read, plan, post what is due."""
+    with ledger_lock(config.sync.ledger):
+        scan = read_site(config.site)
+        ledger = Ledger(config.sync.ledger)
+        try:
+            when = now or dt.datetime.now(dt.UTC)
+            items = plan(scan, ledger.entries(), when, Rules(since=config.sync.since))
+            log.info(
+                "%s: %d post files, %d due", config.site.root, len(items),
+                sum(1 for item in items if item.action == POST),
+            )
+            client, user_id = None, None
+            if any(item.action == POST for item in items):
+                client, user_id = connect(config, environ)
+            try:
+                return run_pass(
+                    items, ledger=ledger, client=client, user_id=user_id,
+                    medium=config.medium, dry_run=dry_run,
+                )
+            finally:
+                if client is not None:
+                    client.close()
+        finally:
+            ledger.close()
+
+
+def connect(config: Config, environ: Mapping[str, str]) -> tuple[MediumClient, str]:
+    """A client with the configured token, and the token's user id (GET /me)."""
+    token = read_token(config.medium, config.path, environ)
+    client = MediumClient(config.medium.api_url, token, config.medium.timeout_s)
+    try:
+        user = client.me()
+    except TokenRefused as exc:
+        client.close()
+        raise AuthError(
+            f"Medium refused the token ({exc.message}). Make a new integration token in "
+            "Medium's settings and put it where the config says"
+        ) from None
+    except MediumError as exc:
+        client.close()
+        raise MediumUnreachable(f"cannot reach Medium at {config.medium.api_url}: {exc.message}") \
+            from None
+    log.info("authenticated as @%s", user.username)
+    return client, user.id

@@ -1,0 +1,297 @@
+"""The ``syncd`` command line: a few lines per command, calling syncd.app and syncd.output.
+
+Every command takes ``--config``, ``-v`` and ``-q`` before or after its name. A
+:class:`~syncd.errors.SyncdError` becomes one ``error:`` line and its exit status; the
+contract's statuses are 0 done, 1 some posts failed or are in doubt, 2 usage, config or a
+decision needed, 3 token refused, 4 ledger unusable.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from syncd import __version__, output
+from syncd.config import Config, find_config, load_config
+from syncd.errors import EXIT_USAGE, SyncdError
+from syncd.sync import log
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Options:
+    """Options shared by every command, gathered from before and after the command name."""
+
+    config_path: str | None = None
+    verbosity: int = 0
+
+
+def _options(ctx: click.Context) -> Options:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Options):
+        root.obj = Options()
+    return root.obj
+
+
+def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        _options(ctx).config_path = value
+
+
+def _add_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    _options(ctx).verbosity += value
+
+
+def _add_quiet(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    _options(ctx).verbosity -= value
+
+
+def common_options(command: F) -> F:
+    """--config, -v, -q on a command; they merge with the same options given before it."""
+    decorators = [
+        click.option("--config", "config_path", metavar="PATH", expose_value=False,
+                     callback=_set_config, help="The config file (else $SYNCD_CONFIG, "
+                     "./syncd.toml, ~/.config/syncd/config.toml, /etc/syncd/config.toml)."),
+        click.option("-v", "--verbose", count=True, expose_value=False, callback=_add_verbose,
+                     help="More detail in the log."),
+        click.option("-q", "--quiet", count=True, expose_value=False, callback=_add_quiet,
+                     help="Only warnings and errors."),
+    ]
+    for decorate in reversed(decorators):
+        command = decorate(command)
+    return command
+
+
+def handle_errors(function: F) -> F:
+    """Turn SyncdError into one message and its exit status, without a traceback."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        output.setup_logging(_options(ctx).verbosity)
+        try:
+            return function(*args, **kwargs)
+        except SyncdError as exc:
+            log.error("%s", exc)
+            ctx.exit(exc.exit_status)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load(ctx: click.Context) -> Config:
+    """Find, read and validate the config once; warnings go to the log."""
+    path = find_config(_options(ctx).config_path, os.environ)
+    config = load_config(path)
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    return config
+
+
+@click.group(
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""\b
+Examples:
+  syncd demo                      see it work on the bundled example site
+  syncd plan --config site.toml   what would be posted, touching nothing
+  syncd --once --dry-run          a full pass that sends and records nothing
+  syncd --once                    post what is new, then exit
+  syncd status --json             the ledger, for scripts""",
+)
+@click.option("--once", is_flag=True, help="One catch-up pass, then exit.")
+@click.option("--dry-run", is_flag=True, help="With --once: send nothing, record nothing.")
+@common_options
+@click.version_option(__version__, prog_name="syncd")
+@click.pass_context
+@handle_errors
+def cli(ctx: click.Context, once: bool, dry_run: bool) -> None:
+    """Cross-post new Jekyll posts to Medium, with a canonical link back, never twice.
+
+    Without a command, syncd runs as the service. With --once it does one pass and exits
+    with 0 (done), 1 (some posts failed or are in doubt), 2 (usage or config), 3 (Medium
+    refused the token) or 4 (the ledger cannot be used).
+    """
+    if ctx.invoked_subcommand is not None:
+        if once or dry_run:
+            raise click.UsageError("--once and --dry-run go without a command")
+        return
+    if dry_run and not once:
+        raise click.UsageError("--dry-run goes with --once")
+    if not once:
+        log.error(
+            "this version of syncd has no watching service yet; run `syncd --once` "
+            "(from a systemd timer, see systemd/) to post what is new"
+        )
+        ctx.exit(EXIT_USAGE)
+    from syncd.app import run_once
+
+    config = load(ctx)
+    report = run_once(config, os.environ, dry_run=dry_run)
+    log.info("%s%s", "dry run: " if dry_run else "", report.summary())
+    ctx.exit(report.exit_status)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="The contract's JSON list, for scripts.")
+@common_options
+@click.pass_context
+@handle_errors
+def plan(ctx: click.Context, as_json: bool) -> None:
+    """Show what `syncd --once` would do for every post, touching nothing.
+
+    No network and no token are needed.
+
+    \b
+    Example:
+      syncd plan --config site.toml --json | jq '.[] | select(.action == "post")'
+    """
+    from syncd.app import make_plan
+
+    result = make_plan(load(ctx))
+    if as_json:
+        output.print_json([item.to_json() for item in result.items])
+        return
+    out = output.console()
+    out.print(output.plan_table(result.items))
+    out.print(output.plan_summary(result.items))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON object with a `posts` list.")
+@common_options
+@click.pass_context
+@handle_errors
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show what the ledger holds: posted, in doubt, failed.
+
+    \b
+    Example:
+      syncd status --json | jq '.posts[] | select(.state == "in-doubt")'
+    """
+    from syncd.ledger import Ledger
+
+    config = load(ctx)
+    ledger = Ledger(config.sync.ledger)
+    try:
+        entries = sorted(ledger.entries().values(), key=lambda e: (e.posted_at or "", e.source))
+    finally:
+        ledger.close()
+    if as_json:
+        output.print_json(output.status_json(entries))
+        return
+    out = output.console()
+    if not entries:
+        out.print(f"The ledger {config.sync.ledger} is empty: nothing has been posted yet.")
+        return
+    out.print(output.status_table(entries))
+    counts: dict[str, int] = {}
+    for entry in entries:
+        state = output.status_state(entry)
+        counts[state] = counts.get(state, 0) + 1
+    out.print(", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+
+
+@cli.command()
+@click.argument("source")
+@common_options
+@click.pass_context
+@handle_errors
+def render(ctx: click.Context, source: str) -> None:
+    """Print exactly the title, tags and HTML that would be sent for one post.
+
+    SOURCE is the post's path relative to the site root, or a path to the file.
+
+    \b
+    Example:
+      syncd render _posts/2025-03-14-notes.md
+    """
+    from syncd.render import render_post
+    from syncd.sites import read_site
+
+    config = load(ctx)
+    scan = read_site(config.site)
+    wanted = _source_key(source, config.site.root)
+    for error in scan.errors:
+        if error.source == wanted:
+            raise SyncdError(f"{error.source}: cannot be read: {error.reason}")
+    post = next((p for p in scan.posts if p.source == wanted), None)
+    if post is None:
+        raise SyncdError(f"{source}: no such post in {config.site.root}")
+    rendered = render_post(post)
+    for warning in rendered.warnings:
+        log.warning("%s: %s", post.source, warning)
+    click.echo(f"title: {rendered.title}")
+    click.echo(f"tags: {', '.join(rendered.tags)}")
+    click.echo(f"canonical_url: {post.canonical_url}")
+    click.echo("")
+    click.echo(rendered.html, nl=False)
+
+
+def _source_key(source: str, root: Path) -> str:
+    path = Path(source)
+    if path.is_absolute() or path.exists():
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return Path(source).as_posix()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8787, show_default=True, type=int, help="0 picks a free port.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="Keep posts and images in this folder across restarts.")
+@click.option("--token", "tokens", multiple=True,
+              help="A valid integration token, one user each (repeatable).")
+@click.option("--daily-limit", default=10, show_default=True, type=int,
+              help="Posts per user per rolling 24 hours.")
+@click.option("--client-id", default=None, help="The built-in OAuth client's id.")
+@click.option("--client-secret", default=None, help="The built-in OAuth client's secret.")
+@common_options
+@handle_errors
+def sandbox(host: str, port: int, data_dir: str | None, tokens: tuple[str, ...],
+            daily_limit: int, client_id: str | None, client_secret: str | None) -> None:
+    """Run the local Medium API emulator (for tests, the demo and dry runs).
+
+    \b
+    Example:
+      syncd sandbox --port 8787 --token "$MEDIUM_TOKEN" --data /tmp/medium
+      # then in syncd.toml: [medium] api_url = "http://127.0.0.1:8787/v1"
+    """
+    from syncd.sandbox import run_sandbox
+
+    sys.exit(run_sandbox(host=host, port=port, data_dir=data_dir, tokens=tokens,
+                         daily_limit=daily_limit, client_id=client_id,
+                         client_secret=client_secret))
+
+
+@cli.command()
+@click.option("--keep", is_flag=True, help="Leave the emulator running to browse its page.")
+@common_options
+@handle_errors
+def demo(keep: bool) -> None:
+    """Sync the bundled example site to a local Medium emulator, and show the result.
+
+    Starts an emulator on a free port, copies the example Jekyll site to a temporary
+    folder, runs a pass (posts are created), then a second pass (nothing is created).
+
+    \b
+    Example:
+      syncd demo --keep    # then open the printed address in a browser
+    """
+    from syncd.demo import run_demo
+
+    sys.exit(run_demo(keep=keep))
+
+
+def main() -> None:
+    cli(prog_name="syncd")

@@ -1,0 +1,156 @@
+"""What people see: log lines on stderr, tables and JSON on stdout.
+
+Logs are one line per event, plain when stderr is not a terminal (journald reads them) and
+coloured by level on a terminal. Tables use rich, which prints plain text off a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from syncd.engine import PlanItem
+from syncd.ledger import POSTING, Entry
+
+_LEVEL_STYLES = {
+    logging.WARNING: ("warning", "\x1b[33m"),
+    logging.ERROR: ("error", "\x1b[31m"),
+    logging.CRITICAL: ("error", "\x1b[31m"),
+}
+
+
+class LineFormatter(logging.Formatter):
+    """``warning: message`` / ``error: message``; info and debug lines are the message."""
+
+    def __init__(self, colour: bool) -> None:
+        super().__init__()
+        self.colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = " ".join(record.getMessage().splitlines())
+        label = _LEVEL_STYLES.get(record.levelno)
+        if label is None:
+            return message
+        name, code = label
+        prefix = f"{code}{name}:\x1b[0m" if self.colour else f"{name}:"
+        return f"{prefix} {message}"
+
+
+def setup_logging(verbosity: int, stream: TextIO | None = None) -> None:
+    """Configure the ``syncd`` logger: -q shows warnings and errors, -v adds debug lines."""
+    stream = stream or sys.stderr
+    logger = logging.getLogger("syncd")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(LineFormatter(colour=stream.isatty()))
+    logger.addHandler(handler)
+    logger.propagate = False
+    level = logging.INFO
+    if verbosity < 0:
+        level = logging.WARNING
+    elif verbosity > 0:
+        level = logging.DEBUG
+    logger.setLevel(level)
+
+
+def console(stream: TextIO | None = None) -> Console:
+    stream = stream or sys.stdout
+    width = None if stream.isatty() else 200
+    return Console(file=stream, width=width, soft_wrap=False, highlight=False)
+
+
+def print_json(value: Any, stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout
+    stream.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def plan_table(items: Sequence[PlanItem]) -> Table:
+    table = Table(title="What the next pass would do", title_justify="left")
+    table.add_column("action")
+    table.add_column("reason")
+    table.add_column("date")
+    table.add_column("title / source", overflow="fold")
+    table.add_column("canonical URL", overflow="fold")
+    styles = {"post": "bold green", "defer": "yellow", "error": "bold red", "skip": "dim"}
+    for item in items:
+        title = f"{item.title}\n[dim]{item.source}[/dim]" if item.title else item.source
+        table.add_row(
+            f"[{styles.get(item.action, '')}]{item.action}[/]",
+            item.reason,
+            item.date.strftime("%Y-%m-%d") if item.date else "",
+            title,
+            item.canonical_url or "",
+        )
+    return table
+
+
+def plan_summary(items: Iterable[PlanItem]) -> str:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.action] = counts.get(item.action, 0) + 1
+    order = ("post", "defer", "skip", "error")
+    return ", ".join(f"{counts[a]} {a}" for a in order if a in counts) or "no post files found"
+
+
+def status_state(entry: Entry) -> str:
+    """The contract's state names: an unfinished intent is shown as in doubt."""
+    return "in-doubt" if entry.state == POSTING else entry.state
+
+
+def status_json(entries: Iterable[Entry]) -> dict[str, Any]:
+    return {
+        "posts": [
+            {
+                "source": e.source,
+                "canonical_url": e.canonical_url,
+                "state": status_state(e),
+                "title": e.title,
+                "medium_url": e.medium_url,
+                "medium_id": e.medium_id,
+                "publish_status": e.publish_status,
+                "posted_at": e.posted_at,
+                "attempted_at": e.attempted_at,
+                "error": e.error,
+            }
+            for e in entries
+        ]
+    }
+
+
+def status_table(entries: Sequence[Entry]) -> Table:
+    table = Table(title="The ledger", title_justify="left")
+    table.add_column("state")
+    table.add_column("posted")
+    table.add_column("title / source", overflow="fold")
+    table.add_column("Medium URL", overflow="fold")
+    styles = {"posted": "green", "adopted": "cyan", "in-doubt": "bold red", "failed": "red"}
+    for entry in entries:
+        state = status_state(entry)
+        when = (entry.posted_at or entry.attempted_at or "")[:10]
+        detail = entry.medium_url or (entry.error or "")
+        table.add_row(
+            f"[{styles.get(state, '')}]{state}[/]",
+            when,
+            f"{entry.title}\n[dim]{entry.source}[/dim]",
+            detail,
+        )
+    return table
+
+
+def created_table(rows: Sequence[tuple[str, str, str, str]]) -> Table:
+    """Title, canonical URL, Medium URL and status of posts created in a pass."""
+    table = Table(title="Created on Medium", title_justify="left")
+    table.add_column("title", overflow="fold")
+    table.add_column("canonical URL (on the site)", overflow="fold")
+    table.add_column("Medium URL", overflow="fold")
+    table.add_column("status")
+    for row in rows:
+        table.add_row(*row)
+    return table

@@ -1,0 +1,223 @@
+"""The executor: carries out a plan's ``post`` items against Medium and the ledger.
+
+For each due post, in date order: render it, durably record the intent (``posting``),
+send one create request, then record what the answer proves (see :mod:`syncd.medium`):
+``posted``; ``failed`` (Medium refused it; a later pass tries again); ``in-doubt`` (never
+re-sent automatically); or, when nothing reached Medium, the ledger is put back as it was.
+A crash at any point leaves at worst a ``posting`` entry, which the next pass treats as in
+doubt: syncd may fail to post, but it never posts twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from syncd.config import MediumConfig
+from syncd.engine import DEFER, ERROR, PlanItem, due
+from syncd.errors import EXIT_OK, EXIT_POST_FAILURES, AuthError
+from syncd.ledger import FAILED, IN_DOUBT, POSTED, POSTING, Entry, Ledger, now_iso
+from syncd.medium import (
+    CreatedPost,
+    InDoubt,
+    MediumClient,
+    NotSent,
+    RateLimited,
+    Rejected,
+    TokenRefused,
+)
+from syncd.render import Rendered, payload_fields, render_post
+
+log = logging.getLogger("syncd")
+
+
+@dataclass
+class Outcome:
+    """What happened to one post in a pass."""
+
+    item: PlanItem
+    result: str  # posted, would-post, failed, in-doubt, not-sent, rate-limited
+    detail: str = ""
+    medium_url: str | None = None
+
+
+@dataclass
+class PassReport:
+    """Everything a pass did, for the summary line and the exit status."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    read_errors: list[PlanItem] = field(default_factory=list)
+    in_doubt_before: list[PlanItem] = field(default_factory=list)
+    deferred: list[PlanItem] = field(default_factory=list)
+    dry_run: bool = False
+
+    def count(self, result: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.result == result)
+
+    @property
+    def exit_status(self) -> int:
+        troubled = {"failed", "in-doubt", "not-sent"}
+        if (any(o.result in troubled for o in self.outcomes) or self.read_errors
+                or self.in_doubt_before):
+            return EXIT_POST_FAILURES
+        return EXIT_OK
+
+    def summary(self) -> str:
+        if self.dry_run:
+            parts = [f"{self.count('would-post')} would be posted"]
+        else:
+            parts = [f"{self.count('posted')} posted"]
+        labels = (("failed", "failed"), ("in-doubt", "in doubt"), ("not-sent", "not sent"),
+                  ("rate-limited", "held by the daily limit"))
+        for result, label in labels:
+            if self.count(result):
+                parts.append(f"{self.count(result)} {label}")
+        if self.deferred:
+            parts.append(f"{len(self.deferred)} deferred")
+        if self.in_doubt_before:
+            parts.append(f"{len(self.in_doubt_before)} still in doubt from an earlier pass")
+        if self.read_errors:
+            parts.append(f"{len(self.read_errors)} unreadable")
+        return ", ".join(parts)
+
+
+def create_body(rendered: Rendered, canonical_url: str, medium: MediumConfig) -> dict[str, Any]:
+    """The create-post request body for one rendered post."""
+    body = payload_fields(rendered)
+    body["canonicalUrl"] = canonical_url
+    body["publishStatus"] = medium.publish_status
+    if medium.license:
+        body["license"] = medium.license
+    if medium.notify_followers is not None:
+        body["notifyFollowers"] = medium.notify_followers
+    return body
+
+
+def run_pass(
+    items: list[PlanItem],
+    *,
+    ledger: Ledger,
+    client: MediumClient | None,
+    user_id: str | None,
+    medium: MediumConfig,
+    dry_run: bool = False,
+    render: Callable[..., Rendered] = render_post,
+) -> PassReport:
+    """Post every due item once; stop at a refused token (AuthError, exit 3)."""
+    report = PassReport(dry_run=dry_run)
+    for item in items:
+        if item.action == ERROR:
+            report.read_errors.append(item)
+            log.error("%s: cannot be read: %s", item.source, item.reason)
+        elif item.reason == "in-doubt":
+            report.in_doubt_before.append(item)
+            log.warning(
+                "%s: in doubt since an earlier pass (it may be on Medium already); check "
+                "Medium, then `syncd resolve %s --medium-url URL` or `--not-posted`",
+                item.source, item.source,
+            )
+        elif item.action == DEFER:
+            report.deferred.append(item)
+    queue = due(items)
+    for index, item in enumerate(queue):
+        outcome = _post_one(item, ledger, client, user_id, medium, dry_run, render)
+        report.outcomes.append(outcome)
+        if outcome.result == "rate-limited":
+            for later in queue[index + 1:]:
+                report.outcomes.append(Outcome(later, "rate-limited", outcome.detail))
+            break
+    return report
+
+
+def _post_one(
+    item: PlanItem,
+    ledger: Ledger,
+    client: MediumClient | None,
+    user_id: str | None,
+    medium: MediumConfig,
+    dry_run: bool,
+    render: Callable[..., Rendered],
+) -> Outcome:
+    assert item.post is not None and item.canonical_url is not None
+    rendered = render(item.post)
+    for warning in rendered.warnings:
+        log.warning("%s: %s", item.source, warning)
+    body = create_body(rendered, item.canonical_url, medium)
+    if dry_run:
+        log.info("%s: would post %r (%s)", item.source, rendered.title, item.canonical_url)
+        return Outcome(item, "would-post")
+    assert client is not None and user_id is not None
+    previous = item.entry
+    intent = Entry(
+        canonical_url=item.canonical_url,
+        source=item.source,
+        state=POSTING,
+        title=rendered.title,
+        publish_status=medium.publish_status,
+        attempted_at=now_iso(),
+    )
+    ledger.put(intent)
+    try:
+        created = client.create_post(body, user_id=user_id, publication_id=medium.publication_id)
+    except TokenRefused as exc:
+        _restore(ledger, item.canonical_url, previous)
+        raise AuthError(
+            f"Medium refused the token ({exc.message}). Make a new integration token in "
+            "Medium's settings (Security and apps → Integration tokens) and put it where "
+            f"the config says ({_token_place(medium)})"
+        ) from None
+    except RateLimited as exc:
+        _restore(ledger, item.canonical_url, previous)
+        wait = f"; Medium says retry in {exc.retry_after:g} s" if exc.retry_after else ""
+        log.warning("%s: not posted, Medium's daily limit: %s%s", item.source, exc.message, wait)
+        return Outcome(item, "rate-limited", exc.message)
+    except Rejected as exc:
+        ledger.put(_replaced(intent, state=FAILED, error=f"{exc.status}: {exc.message}"))
+        log.error("%s: Medium refused the post (%s): %s", item.source, exc.status, exc.message)
+        return Outcome(item, "failed", exc.message)
+    except NotSent as exc:
+        _restore(ledger, item.canonical_url, previous)
+        log.error("%s: not sent: %s", item.source, exc.message)
+        return Outcome(item, "not-sent", exc.message)
+    except InDoubt as exc:
+        ledger.put(_replaced(intent, state=IN_DOUBT, error=exc.message))
+        log.error(
+            "%s: IN DOUBT: %s. It may or may not be on Medium; syncd will not send it again. "
+            "Check Medium, then `syncd resolve %s --medium-url URL` or `--not-posted`",
+            item.source, exc.message, item.source,
+        )
+        return Outcome(item, "in-doubt", exc.message)
+    ledger.put(_posted(intent, created))
+    log.info("%s: posted %r → %s", item.source, rendered.title, created.url)
+    return Outcome(item, "posted", medium_url=created.url)
+
+
+def _posted(intent: Entry, created: CreatedPost) -> Entry:
+    return _replaced(
+        intent,
+        state=POSTED,
+        medium_id=created.id,
+        medium_url=created.url,
+        publish_status=created.publish_status or intent.publish_status,
+        posted_at=now_iso(),
+    )
+
+
+def _replaced(entry: Entry, **changes: Any) -> Entry:
+    return replace(entry, **changes)
+
+
+def _restore(ledger: Ledger, canonical_url: str, previous: Entry | None) -> None:
+    """Undo an intent when the answer proves nothing was created."""
+    if previous is None:
+        ledger.remove(canonical_url)
+    else:
+        ledger.put(previous)
+
+
+def _token_place(medium: MediumConfig) -> str:
+    if medium.token_file is not None:
+        return f"medium.token_file = {medium.token_file}"
+    return f"the environment variable {medium.token_env}"
