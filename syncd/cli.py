@@ -269,9 +269,10 @@ def sandbox(host: str, port: int, data_dir: str | None, tokens: tuple[str, ...],
     """
     from syncd.sandbox import run_sandbox
 
+    quiet = _options(click.get_current_context()).verbosity < 0
     sys.exit(run_sandbox(host=host, port=port, data_dir=data_dir, tokens=tokens,
                          daily_limit=daily_limit, client_id=client_id,
-                         client_secret=client_secret))
+                         client_secret=client_secret, log_requests=not quiet))
 
 
 @cli.command()

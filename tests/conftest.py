@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -19,4 +20,43 @@ def sandbox() -> Iterator[Sandbox]:
     try:
         yield server
     finally:
+        server.stop()
+
+
+class ManualClock:
+    """A clock (epoch seconds) that only moves when a test says so."""
+
+    def __init__(self, now: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A manual clock to hand to ``Sandbox(clock=...)``: the daily limit and token expiry."""
+    return ManualClock()
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
+    """Start sandboxes with custom options (loopback, port 0, TEST_TOKEN unless given);
+    every one started is stopped at the end of the test."""
+    started: list[Sandbox] = []
+
+    def make(**options: Any) -> Sandbox:
+        options.setdefault("host", "127.0.0.1")
+        options.setdefault("port", 0)
+        options.setdefault("tokens", [TEST_TOKEN])
+        server = Sandbox(**options)
+        server.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
         server.stop()
