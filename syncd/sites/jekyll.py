@@ -191,7 +191,7 @@ def _is_ignored_name(name: str) -> bool:
 
 def _is_post_extension(path: Path, config: JekyllConfig) -> bool:
     suffix = path.suffix.lower()
-    return suffix in config.markdown_ext or suffix in (".html", ".htm")
+    return suffix in config.markdown_ext or suffix == ".html"
 
 
 class PostReadError(Exception):
