@@ -128,7 +128,7 @@ def cli(ctx: click.Context, once: bool, dry_run: bool) -> None:
     if not once:
         log.error(
             "this version of syncd has no watching service yet; run `syncd --once` "
-            "(from a systemd timer, see systemd/) to post what is new"
+            "(systemd/ has a timer unit for it) to post what is new"
         )
         ctx.exit(EXIT_USAGE)
     from syncd.app import run_once
