@@ -181,7 +181,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     config = load(ctx)
     ledger = Ledger(config.sync.ledger)
     try:
-        entries = sorted(ledger.entries().values(), key=lambda e: (e.posted_at or "", e.source))
+        entries = sorted(ledger.entries().values(), key=output.attention_first)
     finally:
         ledger.close()
     if as_json:

@@ -104,6 +104,12 @@ def status_state(entry: Entry) -> str:
     return "in-doubt" if entry.state == POSTING else entry.state
 
 
+def attention_first(entry: Entry) -> tuple[int, str, str]:
+    """Sort key for status: what needs the user (in doubt, failed) first, then by date."""
+    urgency = {"in-doubt": 0, "failed": 1}.get(status_state(entry), 2)
+    return urgency, entry.posted_at or entry.attempted_at or "", entry.source
+
+
 def status_json(entries: Iterable[Entry]) -> dict[str, Any]:
     return {
         "posts": [
