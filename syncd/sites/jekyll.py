@@ -243,7 +243,10 @@ def read_post(
 
 
 def _published(front: Mapping[str, Any]) -> bool:
-    return front.get("published", True) is not False
+    """Jekyll publishes unless ``published`` is false, or present and empty (Ruby's nil)."""
+    if "published" not in front:
+        return True
+    return front["published"] is not False and front["published"] is not None
 
 
 def _titleize_slug(slug: str) -> str:
@@ -349,7 +352,8 @@ def _parse_date_text(text: str, tz: dt.tzinfo) -> dt.datetime | None:
         return None
     zone = parts["tz"]
     if zone is None:
-        return naive.replace(tzinfo=tz).astimezone(tz)
+        # Through UTC, so a wall time skipped by a DST change moves forward as Ruby's does.
+        return naive.replace(tzinfo=tz).astimezone(dt.UTC).astimezone(tz)
     return naive.replace(tzinfo=_fixed_zone(zone)).astimezone(tz)
 
 
