@@ -61,8 +61,9 @@ def setup_logging(verbosity: int, stream: TextIO | None = None) -> None:
 
 
 def console(stream: TextIO | None = None) -> Console:
+    """A console for tables; off a terminal it is wide enough that no URL is ever folded."""
     stream = stream or sys.stdout
-    width = None if stream.isatty() else 200
+    width = None if stream.isatty() else 1000
     return Console(file=stream, width=width, soft_wrap=False, highlight=False)
 
 

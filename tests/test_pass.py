@@ -302,3 +302,19 @@ def test_options_work_before_and_after_the_command(blog: Path) -> None:
     assert quiet.stderr.splitlines() == [
         "warning: _posts/2025-07-20-third-time.markdown: Medium keeps only 3 tags; not sent: four"
     ]
+
+
+def test_render_prints_exactly_what_would_be_sent(blog: Path, sandbox: Sandbox) -> None:
+    result = run_syncd("render", "_posts/2025-07-20-third-time.markdown", "--config", str(blog))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        "title: Third time\ntags: one, two, three\n"
+        "canonical_url: https://blog.example/2025/07/20/third-time.html\n\n<h1>Third time</h1>\n"
+    )
+    assert "Medium keeps only 3 tags; not sent: four" in result.stderr
+    run_syncd("--once", "--config", str(blog), env=ENV)
+    sent = next(p for p in sandbox.posts() if p["request"]["title"] == "Third time")
+    assert result.stdout.split("\n\n", 1)[1] == sent["request"]["content"]
+    missing = run_syncd("render", "_posts/nope.md", "--config", str(blog))
+    assert missing.returncode == 2
+    assert "_posts/nope.md: no such post" in missing.stderr
