@@ -9,6 +9,7 @@ decision needed, 3 token refused, 4 ledger unusable.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -21,9 +22,9 @@ import click
 from syncd import __version__, output
 from syncd.config import Config, find_config, load_config
 from syncd.errors import EXIT_USAGE, SyncdError
-from syncd.sync import log
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("syncd")
 
 
 @dataclass

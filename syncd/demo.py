@@ -6,6 +6,7 @@ the ledger there, and the emulator as Medium. Nothing leaves the machine.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import shutil
 import tempfile
@@ -18,9 +19,9 @@ from syncd.app import make_plan, run_once
 from syncd.config import load_config
 from syncd.errors import EXIT_POST_FAILURES
 from syncd.sandbox import Sandbox
-from syncd.sync import log
 
 TOKEN_ENV = "SYNCD_DEMO_TOKEN"
+log = logging.getLogger("syncd")
 
 
 def example_site() -> Path:

@@ -10,13 +10,14 @@ import json
 import logging
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any, TextIO
 
 from syncd.engine import PlanItem
 from syncd.ledger import POSTING, Entry
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 _LEVEL_STYLES = {
     logging.WARNING: ("warning", "\x1b[33m"),
@@ -62,6 +63,8 @@ def setup_logging(verbosity: int, stream: TextIO | None = None) -> None:
 
 def console(stream: TextIO | None = None) -> Console:
     """A console for tables; off a terminal it is wide enough that no URL is ever folded."""
+    from rich.console import Console
+
     stream = stream or sys.stdout
     width = None if stream.isatty() else 1000
     return Console(file=stream, width=width, soft_wrap=False, highlight=False)
@@ -73,6 +76,8 @@ def print_json(value: Any, stream: TextIO | None = None) -> None:
 
 
 def plan_table(items: Sequence[PlanItem]) -> Table:
+    from rich.table import Table
+
     table = Table(title="What the next pass would do", title_justify="left")
     table.add_column("action")
     table.add_column("reason")
@@ -132,6 +137,8 @@ def status_json(entries: Iterable[Entry]) -> dict[str, Any]:
 
 
 def status_table(entries: Sequence[Entry]) -> Table:
+    from rich.table import Table
+
     table = Table(title="The ledger", title_justify="left")
     table.add_column("state")
     table.add_column("posted")
@@ -153,6 +160,8 @@ def status_table(entries: Sequence[Entry]) -> Table:
 
 def created_table(rows: Sequence[tuple[str, str, str, str]]) -> Table:
     """Title, canonical URL, Medium URL and status of posts created in a pass."""
+    from rich.table import Table
+
     table = Table(title="Created on Medium", title_justify="left")
     table.add_column("title", overflow="fold")
     table.add_column("canonical URL (on the site)", overflow="fold")
