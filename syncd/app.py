@@ -34,15 +34,18 @@ class PlanResult:
 
 def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
     """Read the site and the ledger once and decide; touches nothing."""
-    scan = read_site(config.site)
     ledger = Ledger(config.sync.ledger)
     try:
-        entries = ledger.entries()
-        exists = ledger.exists
+        return PlanResult(decide(config, ledger, now), ledger.exists)
     finally:
         ledger.close()
+
+
+def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None) -> list[PlanItem]:
+    """The engine's plan for the site as it is now and the ledger as it is now."""
+    scan = read_site(config.site)
     when = now or dt.datetime.now(dt.UTC)
-    return PlanResult(plan(scan, entries, when, Rules(since=config.sync.since)), exists)
+    return plan(scan, ledger.entries(), when, Rules(since=config.sync.since))
 
 
 def run_once(
@@ -53,11 +56,9 @@ def run_once(
     from syncd.sync import run_pass
 
     with ledger_lock(config.sync.ledger):
-        scan = read_site(config.site)
         ledger = Ledger(config.sync.ledger)
         try:
-            when = now or dt.datetime.now(dt.UTC)
-            items = plan(scan, ledger.entries(), when, Rules(since=config.sync.since))
+            items = decide(config, ledger, now)
             log.info(
                 "%s: %d post files, %d due", config.site.root, len(items),
                 sum(1 for item in items if item.action == POST),

@@ -107,6 +107,7 @@ def _judge(post: Post, entries: Mapping[str, Entry], now: dt.datetime, rules: Ru
     if post.date > now:
         return item(DEFER, "future", entry)
     if entry is not None and entry.state != FAILED:
+        # A state this syncd does not know: never guess that it is safe to post.
         return item(SKIP, entry.state, entry)
     return item(POST, "new", entry)
 

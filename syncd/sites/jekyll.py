@@ -396,7 +396,7 @@ def placeholders(
     front_slug = front.get("slug")
     slug_data = str(front_slug) if front_slug is not None else slug
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    categories = [c.lower() for c in _categories(front)]
+    categories = _categories(front)
     relative_in_posts = source.split(POSTS_DIR, 1)[-1] if POSTS_DIR in source else "/" + stem
     cleaned_path = relative_in_posts[: -len(path.suffix)] if path.suffix else relative_in_posts
     return {
@@ -405,10 +405,8 @@ def placeholders(
         "name": slugify(stem),
         "title": slugify(slug_data, mode="pretty", cased=True),
         "slug": slugify(slug_data),
-        "categories": "/".join(dict.fromkeys(categories)),
-        "slugified_categories": "/".join(
-            dict.fromkeys(slugify(c) for c in _categories(front))
-        ),
+        "categories": "/".join(dict.fromkeys(c.lower() for c in categories)),
+        "slugified_categories": "/".join(dict.fromkeys(slugify(c) for c in categories)),
         "year": f"{date.year:04d}",
         "month": f"{date.month:02d}",
         "day": f"{date.day:02d}",
