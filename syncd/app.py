@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from syncd.config import Config, read_token
 from syncd.engine import POST, PlanItem, Rules, plan
-from syncd.errors import AuthError, MediumUnreachable
-from syncd.ledger import Ledger, ledger_lock
+from syncd.errors import AuthError, MediumUnreachable, SyncdError
+from syncd.ledger import POSTED, Entry, Ledger, ledger_lock, now_iso
 from syncd.sites import read_site
 
 if TYPE_CHECKING:
@@ -98,3 +100,46 @@ def connect(config: Config, environ: Mapping[str, str]) -> tuple[MediumClient, s
             from None
     log.info("authenticated as @%s", user.username)
     return client, user.id
+
+
+_MEDIUM_POST_ID = re.compile(r"-([0-9a-f]{8,16})$")
+
+
+def resolve(config: Config, source: str, medium_url: str | None) -> Entry:
+    """Settle an in-doubt post: on Medium at ``medium_url``, or (None) never created.
+
+    The second case removes the entry, so the next pass posts it.
+    """
+    if medium_url is not None:
+        parts = urlsplit(medium_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SyncdError(f"--medium-url must be the post's absolute URL, not {medium_url!r}")
+    with ledger_lock(config.sync.ledger):
+        ledger = Ledger(config.sync.ledger)
+        try:
+            entries = [e for e in ledger.entries().values()
+                       if source in (e.source, e.canonical_url)]
+            doubtful = [e for e in entries if e.is_in_doubt]
+            if not doubtful:
+                states = ", ".join(f"{e.canonical_url} is {e.state}" for e in entries)
+                raise SyncdError(
+                    f"{source}: nothing in doubt to resolve"
+                    + (f" ({states})" if states else " (not in the ledger)")
+                )
+            settled = []
+            for entry in doubtful:
+                if medium_url is None:
+                    ledger.remove(entry.canonical_url)
+                    log.info("%s: recorded as not posted; the next pass posts it", entry.source)
+                    settled.append(entry)
+                    continue
+                found = _MEDIUM_POST_ID.search(urlsplit(medium_url).path)
+                posted = replace(entry, state=POSTED, medium_url=medium_url,
+                                 medium_id=found.group(1) if found else None,
+                                 posted_at=entry.attempted_at or now_iso(), error=None)
+                ledger.put(posted)
+                log.info("%s: recorded as posted at %s", entry.source, medium_url)
+                settled.append(posted)
+            return settled[0]
+        finally:
+            ledger.close()

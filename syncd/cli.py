@@ -247,6 +247,32 @@ def _source_key(source: str, root: Path) -> str:
 
 
 @cli.command()
+@click.argument("source")
+@click.option("--medium-url", metavar="URL", help="It is on Medium, at this URL.")
+@click.option("--not-posted", is_flag=True, help="It is not on Medium: post it next pass.")
+@common_options
+@click.pass_context
+@handle_errors
+def resolve(ctx: click.Context, source: str, medium_url: str | None, not_posted: bool) -> None:
+    """Settle a post whose creation is in doubt, after checking Medium by hand.
+
+    A create whose answer never came (timeout, dropped connection, crash) may or may not
+    have made the post, and Medium cannot be asked, so syncd never re-sends it by itself.
+
+    \b
+    Examples:
+      syncd resolve _posts/2025-03-14-notes.md --medium-url https://medium.com/@me/notes-1a2b3c4d5e6f
+      syncd resolve _posts/2025-03-14-notes.md --not-posted
+    """
+    from syncd.app import resolve as settle
+
+    if (medium_url is None) == (not not_posted):
+        raise click.UsageError("give exactly one of --medium-url URL and --not-posted")
+    config = load(ctx)
+    settle(config, _source_key(source, config.site.root), medium_url)
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8787, show_default=True, type=int, help="0 picks a free port.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,

@@ -188,6 +188,28 @@ def test_an_unknown_outcome_is_in_doubt_and_never_resent(
     plan = {i["source"]: i["reason"] for i in plan_json(config)}
     assert plan["_posts/2024-01-05-first-steps.md"] == "in-doubt"
 
+    # The user checks Medium and settles it; then it is on Medium exactly once.
+    source = "_posts/2024-01-05-first-steps.md"
+    copies = [p["post"]["url"] for p in sandbox.posts() if p["request"]["title"] == "First steps"]
+    if copies:
+        settle = run_syncd("resolve", source, "--medium-url", copies[0], "--config", str(config))
+    else:
+        settle = run_syncd("resolve", source, "--not-posted", "--config", str(config))
+    assert settle.returncode == 0, settle.stderr
+    final = run_syncd("--once", "--config", str(config), env=ENV)
+    assert final.returncode == 0, final.stderr
+    titles = [p["request"]["title"] for p in sandbox.posts()]
+    assert titles.count("First steps") == 1
+    status = json.loads(run_syncd("status", "--json", "--config", str(config)).stdout)
+    entry = next(p for p in status["posts"] if p["source"] == source)
+    assert entry["state"] == "posted"
+    assert entry["medium_url"] == next(
+        p["post"]["url"] for p in sandbox.posts() if p["request"]["title"] == "First steps"
+    )
+    again = run_syncd("resolve", source, "--not-posted", "--config", str(config))
+    assert again.returncode == 2
+    assert "nothing in doubt to resolve" in again.stderr
+
 
 def test_connection_refused_is_not_sent_and_ledger_untouched(tmp_path: Path) -> None:
     make_site(tmp_path / "site")
