@@ -10,6 +10,8 @@ only says where to read it (:func:`read_token`).
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import logging
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -33,6 +35,8 @@ LICENSES = (
     "cc-40-zero",
     "public-domain",
 )
+log = logging.getLogger("syncd")
+
 DEFAULT_API_URL = "https://api.medium.com/v1"
 DEFAULT_TOKEN_ENV = "MEDIUM_TOKEN"
 SECRET_KEYS = ("token", "access_token", "integration_token", "medium_token")
@@ -148,6 +152,11 @@ def read_token(medium: MediumConfig, config_file: Path, environ: Mapping[str, st
     if medium.token_file is not None:
         try:
             token = medium.token_file.read_text(encoding="utf-8").strip()
+            if medium.token_file.stat().st_mode & 0o077:
+                log.warning(
+                    "%s can be read by other users; it holds the Medium token: chmod 600 it",
+                    medium.token_file,
+                )
         except OSError as exc:
             raise ConfigError(
                 name, "medium.token_file", f"cannot read {medium.token_file}: {exc.strerror}"
@@ -252,6 +261,18 @@ class _Validator:
             raise self.fail(f"{section}.{key}", f"must be an absolute http(s) URL, not {value!r}")
         return value.rstrip("/")
 
+    def api_url(self, table: dict[str, Any]) -> str:
+        """Medium's API; plain http only to this machine, since the token travels with it."""
+        value = self.url(table, "medium", "api_url", DEFAULT_API_URL) or DEFAULT_API_URL
+        parts = urlsplit(value)
+        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+            raise self.fail(
+                "medium.api_url",
+                f"must be https unless it is a loopback address (the token is sent with every "
+                f"request), not {value!r}",
+            )
+        return value
+
     def config(self) -> Config:
         for name in self.raw:
             if name not in ("site", "medium", "sync", "watch"):
@@ -290,7 +311,7 @@ class _Validator:
         if publication_id is not None and not publication_id.strip():
             raise self.fail("medium.publication_id", "must not be empty")
         return MediumConfig(
-            api_url=self.url(table, "medium", "api_url", DEFAULT_API_URL) or DEFAULT_API_URL,
+            api_url=self.api_url(table),
             token_env=None if token_file is not None else (token_env or DEFAULT_TOKEN_ENV),
             token_file=token_file,
             publish_status=self.choice(
@@ -332,3 +353,12 @@ class _Validator:
 
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -76,6 +76,7 @@ class AtomicJSONStorage(Storage):
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
+        self._backed_up = False
 
     def read(self) -> dict[str, Any] | None:
         try:
@@ -95,22 +96,50 @@ class AtomicJSONStorage(Storage):
         return data
 
     def write(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         encoded = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
-        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(encoded)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        _fsync_folder(self.path.parent)
+            if not self._backed_up:
+                self._keep_last_good_copy()
+            _replace_file(self.path, encoded.encode("utf-8"))
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot write the ledger {self.path}: {exc.strerror or exc}. Nothing more is "
+                "posted until it can be written (free disk space, or fix the folder's "
+                "permissions)"
+            ) from None
+
+    def _keep_last_good_copy(self) -> None:
+        """Once per process, before the first change: the ledger as it was, beside it."""
+        if self.path.exists():
+            _replace_file(self.backup_path, self.path.read_bytes())
+        self._backed_up = True
+
+    @property
+    def backup_path(self) -> Path:
+        return backup_path(self.path)
 
     def close(self) -> None:
         pass
+
+
+def backup_path(ledger: Path) -> Path:
+    return ledger.with_name(ledger.name + ".bak")
+
+
+def _replace_file(path: Path, content: bytes) -> None:
+    """Write ``content`` to a temp file beside ``path``, fsync it, rename it over, fsync."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -123,9 +152,9 @@ def _fsync_folder(folder: Path) -> None:
 
 def _corrupt(path: Path, why: str) -> LedgerError:
     return LedgerError(
-        f"ledger {path} cannot be used: {why}. syncd will not overwrite it. Restore it from "
-        f"a backup (or the copy {path.name}.bak beside it, if present), or move it away to "
-        "start a new ledger (every post would then count as new)."
+        f"ledger {path} cannot be used: {why}. syncd will not overwrite it. Restore the last "
+        f"good copy (cp {backup_path(path)} {path}) or your own backup; or move it away "
+        "to start a new ledger (every post would then count as new)."
     )
 
 
@@ -144,6 +173,13 @@ class Ledger:
 
     def _check_schema(self) -> None:
         if not self.path.exists():
+            if backup_path(self.path).exists():
+                raise LedgerError(
+                    f"the ledger {self.path} is missing, but its last good copy "
+                    f"{backup_path(self.path)} is there: syncd will not start a new ledger "
+                    f"over a lost one. Restore it (cp {backup_path(self.path)} {self.path}), "
+                    "or delete the copy too if you really mean to start afresh"
+                )
             return
         meta = self._db.table(META_TABLE, cache_size=0).all()
         version = meta[0].get("schema") if meta else None
@@ -216,23 +252,25 @@ def ledger_lock(ledger_path: Path) -> Iterator[None]:
     lock_path = ledger_path.with_name(ledger_path.name + ".lock")
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 (held across yield)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise LedgerError(f"cannot create the lock file {lock_path}: {exc.strerror}") from None
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
             raise LedgerError(
-                f"the ledger {ledger_path} is in use by another syncd ({holder}); "
-                "wait for it to finish or stop it"
+                f"the ledger {ledger_path} is in use by another syncd "
+                f"({holder or 'another process'}); wait for it to finish or stop it"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}\n")
-        handle.flush()
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}\n".encode(), 0)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot write the lock file {lock_path}: {exc.strerror or exc}"
+            ) from None
         yield
     finally:
-        handle.close()
+        os.close(fd)

@@ -31,6 +31,7 @@ class Post:
     published: bool = True
     draft: bool = False
     front_matter: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 from syncd.config import MediumConfig
 from syncd.engine import DEFER, ERROR, PlanItem, due
-from syncd.errors import EXIT_OK, EXIT_POST_FAILURES, AuthError
+from syncd.errors import EXIT_OK, EXIT_POST_FAILURES, AuthError, LedgerError
 from syncd.ledger import FAILED, IN_DOUBT, POSTED, POSTING, Entry, Ledger, now_iso
 from syncd.medium import (
     CreatedPost,
@@ -142,7 +142,7 @@ def _post_one(
 ) -> Outcome:
     assert item.post is not None and item.canonical_url is not None
     rendered = render(item.post)
-    for warning in rendered.warnings:
+    for warning in item.post.warnings + rendered.warnings:
         log.warning("%s: %s", item.source, warning)
     body = create_body(rendered, item.canonical_url, medium)
     if dry_run:
@@ -189,7 +189,15 @@ def _post_one(
             item.source, exc.message, item.source,
         )
         return Outcome(item, "in-doubt", exc.message)
-    ledger.put(_posted(intent, created))
+    try:
+        ledger.put(_posted(intent, created))
+    except LedgerError:
+        log.error(
+            "%s: POSTED at %s, but the ledger cannot record it; it stays in doubt. Once the "
+            "ledger can be written: syncd resolve %s --medium-url %s",
+            item.source, created.url, item.source, created.url,
+        )
+        raise
     log.info("%s: posted %r → %s", item.source, rendered.title, created.url)
     return Outcome(item, "posted", medium_url=created.url)
 

@@ -92,3 +92,56 @@ def test_second_process_is_refused_by_the_lock(tmp_path: Path) -> None:
         holder.wait()
     with ledger_lock(path):
         pass
+
+
+def test_last_good_copy_is_kept_beside_the_ledger(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    first = Ledger(path)
+    first.put(Entry(canonical_url="https://e.com/a", source="a.md", state=POSTED))
+    first.close()
+    before = path.read_bytes()
+    second = Ledger(path)
+    second.put(Entry(canonical_url="https://e.com/b", source="b.md", state=POSTED))
+    second.put(Entry(canonical_url="https://e.com/c", source="c.md", state=POSTED))
+    assert (tmp_path / "ledger.json.bak").read_bytes() == before
+    assert len(Ledger(path).entries()) == 3
+
+
+def test_a_lost_ledger_with_its_copy_beside_it_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    ledger = Ledger(path)
+    ledger.put(Entry(canonical_url="https://e.com/a", source="a.md", state=POSTED))
+    Ledger(path).put(Entry(canonical_url="https://e.com/b", source="b.md", state=POSTED))
+    path.unlink()
+    with pytest.raises(LedgerError) as caught:
+        Ledger(path)
+    assert f"cp {tmp_path / 'ledger.json.bak'} {path}" in str(caught.value)
+    assert caught.value.exit_status == 4
+
+
+def test_a_failed_write_is_a_ledger_error_and_the_old_file_survives(tmp_path: Path) -> None:
+    """A full disk, simulated with a file-size limit in a child process."""
+    path = tmp_path / "ledger.json"
+    ledger = Ledger(path)
+    ledger.put(Entry(canonical_url="https://e.com/a", source="a.md", state=POSTED))
+    before = path.read_text()
+    code = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from syncd.errors import LedgerError\n"
+        "from syncd.ledger import Entry, Ledger\n"
+        "ledger = Ledger(Path(sys.argv[1]))\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))\n"
+        "try:\n"
+        "    ledger.put(Entry(canonical_url='https://e.com/b', source='b.md', state='posted'))\n"
+        "except LedgerError as exc:\n"
+        "    print(exc)\n"
+        "    sys.exit(4)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 4, done.stderr
+    assert "cannot write the ledger" in done.stdout
+    assert "File too large" in done.stdout
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -220,34 +220,6 @@ def test_connection_refused_is_not_sent_and_ledger_untouched(tmp_path: Path) -> 
     assert not (tmp_path / "state" / "ledger.json").exists()
 
 
-def test_broken_posts_are_reported_and_the_rest_posts(tmp_path: Path, sandbox: Sandbox) -> None:
-    make_site(
-        tmp_path / "site",
-        {
-            "_posts/2024-01-01-good.md": "---\ntitle: Good\n---\nFine.\n",
-            "_posts/2024-01-02-bad-yaml.md": "---\ntitle: [unclosed\n---\nx\n",
-            "_posts/2024-01-03-no-title.md": "---\ntags: [x]\n---\nx\n",
-            "_posts/2024-01-04-latin1.md": "---\ntitle: Caf\xe9\n---\n",
-        },
-    )
-    (tmp_path / "site/_posts/2024-01-04-latin1.md").write_bytes(b"---\ntitle: Caf\xe9\n---\n")
-    (tmp_path / "site/_posts/2024-01-05-junk.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    config = write_config(tmp_path, sandbox.api_url)
-    result = run_syncd("--once", "--config", str(config), env=ENV)
-    assert result.returncode == 1
-    assert [p["request"]["title"] for p in sandbox.posts()] == ["Good"]
-    for source, reason in [
-        ("_posts/2024-01-02-bad-yaml.md", "bad YAML front matter"),
-        ("_posts/2024-01-03-no-title.md", "no `title`"),
-        ("_posts/2024-01-04-latin1.md", "not UTF-8"),
-        ("_posts/2024-01-05-junk.md", "binary data"),
-    ]:
-        assert f"{source}: cannot be read: {reason}" in result.stderr
-    plan = {i["source"]: i for i in plan_json(config)}
-    assert plan["_posts/2024-01-02-bad-yaml.md"]["action"] == "error"
-    assert plan["_posts/2024-01-02-bad-yaml.md"]["canonical_url"] is None
-
-
 def test_bad_config_exits_2_naming_the_key(tmp_path: Path, sandbox: Sandbox) -> None:
     make_site(tmp_path / "site")
     config = write_config(tmp_path, sandbox.api_url, publish_status="loud")

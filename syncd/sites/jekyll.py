@@ -216,13 +216,16 @@ def read_post(
     slug = match.group(2) if match else stem
     slug = slug.rstrip(".")
     date = _post_date(front, match, path, config)
+    warnings: list[str] = []
     title = front.get("title")
-    if title is None or (isinstance(title, str) and not title.strip()):
+    usable = isinstance(title, (str, int, float)) and not isinstance(title, bool)
+    if not usable or not str(title).strip():
+        # Jekyll's own fallback (Utils.titleize_slug), so Medium shows what the site shows.
+        fallback = _titleize_slug(slug)
         if published:
-            raise PostReadError("no `title` in the front matter")
-        title = _titleize_slug(slug)
-    if isinstance(title, (dict, list)):
-        raise PostReadError("front matter `title` must be text")
+            problem = "no `title`" if title is None else "`title` is not text"
+            warnings.append(f"{problem} in the front matter; using {fallback!r} from the file name")
+        title = fallback
     canonical_url = None
     if published:
         canonical_url = permalinks.absolute_url(
@@ -239,6 +242,7 @@ def read_post(
         published=published,
         draft=draft,
         front_matter=front,
+        warnings=tuple(warnings),
     )
 
 

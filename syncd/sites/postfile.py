@@ -13,17 +13,32 @@ from typing import Any
 import frontmatter
 import yaml
 
+MAX_POST_BYTES = 10 * 1024 * 1024
+
 
 class PostFileError(Exception):
     """The file cannot be read as a post; ``str()`` is the reason."""
 
 
 def parse_post_file(path: Path) -> tuple[dict[str, Any], str]:
-    """Front matter (a dict, empty when there is none) and the body text."""
+    """Front matter (a dict, empty when there is none) and the body text.
+
+    Only YAML between ``---`` lines is front matter, as in Jekyll; anything else is body.
+    """
     try:
+        size = path.stat().st_size
+        if size > MAX_POST_BYTES:
+            raise PostFileError(
+                f"too large for a post ({size / 1024 / 1024:.1f} MB; syncd reads posts up to "
+                f"{MAX_POST_BYTES // 1024 // 1024} MB)"
+            )
         raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PostFileError("disappeared while being read") from None
     except OSError as exc:
-        raise PostFileError(f"cannot be read: {exc.strerror}") from None
+        raise PostFileError(f"cannot be read: {exc.strerror or exc}") from None
+    if not raw.strip():
+        raise PostFileError("the file is empty")
     if b"\x00" in raw:
         raise PostFileError("binary data (a NUL byte), not a text post")
     try:
@@ -33,16 +48,33 @@ def parse_post_file(path: Path) -> tuple[dict[str, Any], str]:
         raise PostFileError(
             f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); save it as UTF-8"
         ) from None
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(text):
+        return {}, text
     try:
-        post = frontmatter.loads(text)
+        front, body = handler.split(text)
+    except ValueError:
+        raise PostFileError("front matter is not closed by a line of ---") from None
+    try:
+        metadata = handler.load(front)
     except yaml.YAMLError as exc:
         raise PostFileError(f"bad YAML front matter: {_yaml_problem(exc)}") from None
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise PostFileError(f"bad front matter: {exc}") from None
-    metadata = post.metadata
+    except ValueError as exc:
+        # PyYAML's own date type rejects impossible dates such as 2024-02-31.
+        raise PostFileError(f"bad YAML front matter: {exc}") from None
+    if metadata is None:
+        metadata = {}
     if not isinstance(metadata, dict):
-        raise PostFileError("front matter must be a YAML mapping (key: value lines)")
-    return {str(k): v for k, v in metadata.items()}, post.content
+        raise PostFileError(
+            f"front matter must be a YAML mapping (key: value lines), not a {_yaml_kind(metadata)}"
+        )
+    return {str(k): v for k, v in metadata.items()}, body
+
+
+def _yaml_kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
