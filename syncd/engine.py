@@ -7,11 +7,17 @@ the executor (:mod:`syncd.sync`) carries out the ``post`` items, oldest first.
 Actions and reasons are the contract's (``plan --json``): ``post``/``new``;
 ``skip``/``synced``, ``adopted``, ``unpublished``, ``draft``, ``before-since``,
 ``opted-out``, ``in-doubt``; ``defer``/``future``; ``error`` with the read error as reason.
+
+``skip``/``moved`` (an extension) is an already-synced post whose URL changed: a permalink
+or ``url`` change, a renamed file or a new date. It is recognised by its source path, or by
+its fingerprint (title and text) when the file itself was renamed, and is never posted
+again: the executor records it under its new URL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -63,9 +69,42 @@ def plan(
     scan: SiteScan, entries: Mapping[str, Entry], now: dt.datetime, rules: Rules
 ) -> list[PlanItem]:
     """One item per post file found, sorted by source."""
-    items = [_judge(post, entries, now, rules) for post in scan.posts]
+    moved = _find_moves(scan, entries)
+    items = [_judge(post, entries, moved.get(post.source), now, rules) for post in scan.posts]
     items.extend(_error_item(error) for error in scan.errors)
     return sorted(items, key=lambda item: item.source)
+
+
+def fingerprint(post: Post) -> str:
+    """What identifies a post's content across renames: its title and words, not spacing."""
+    text = post.title.strip() + "\n" + " ".join(post.body.split())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _find_moves(scan: SiteScan, entries: Mapping[str, Entry]) -> dict[str, Entry]:
+    """Posts (by source) whose URL is new but which the ledger knows under an old URL.
+
+    Only entries whose URL no current post produces can have moved. A post claims such an
+    entry by the same source path, or, when its old file is gone, by the same fingerprint.
+    """
+    produced = {post.canonical_url for post in scan.posts if post.canonical_url}
+    orphans = [e for e in entries.values() if e.canonical_url not in produced]
+    if not orphans:
+        return {}
+    present = {post.source for post in scan.posts} | {error.source for error in scan.errors}
+    by_source = {e.source: e for e in orphans}
+    by_fingerprint = {e.fingerprint: e for e in orphans
+                      if e.fingerprint and e.source not in present}
+    moves: dict[str, Entry] = {}
+    claimed: set[str] = set()
+    for post in sorted(scan.posts, key=lambda p: p.source):
+        if not post.published or post.draft or post.canonical_url in entries:
+            continue
+        old = by_source.get(post.source) or by_fingerprint.get(fingerprint(post))
+        if old is not None and old.canonical_url not in claimed:
+            claimed.add(old.canonical_url)
+            moves[post.source] = old
+    return moves
 
 
 def due(items: list[PlanItem]) -> list[PlanItem]:
@@ -75,7 +114,8 @@ def due(items: list[PlanItem]) -> list[PlanItem]:
                                            item.source))
 
 
-def _judge(post: Post, entries: Mapping[str, Entry], now: dt.datetime, rules: Rules) -> PlanItem:
+def _judge(post: Post, entries: Mapping[str, Entry], moved_from: Entry | None,
+           now: dt.datetime, rules: Rules) -> PlanItem:
     def item(action: str, reason: str, entry: Entry | None = None) -> PlanItem:
         return PlanItem(
             source=post.source,
@@ -92,6 +132,8 @@ def _judge(post: Post, entries: Mapping[str, Entry], now: dt.datetime, rules: Ru
         return item(SKIP, "draft")
     if not post.published or post.canonical_url is None:
         return item(SKIP, "unpublished")
+    if moved_from is not None:
+        return item(SKIP, "moved", moved_from)
     entry = entries.get(post.canonical_url)
     if entry is not None:
         if entry.is_in_doubt:

@@ -60,6 +60,8 @@ class Entry:
     posted_at: str | None = None
     attempted_at: str | None = None
     error: str | None = None
+    fingerprint: str | None = None
+    previous_urls: tuple[str, ...] = ()
 
     @property
     def is_in_doubt(self) -> bool:
@@ -68,7 +70,10 @@ class Entry:
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> Entry:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in document.items() if k in known})
+        values = {k: v for k, v in document.items() if k in known}
+        if "previous_urls" in values:
+            values["previous_urls"] = tuple(values["previous_urls"])
+        return cls(**values)
 
 
 class AtomicJSONStorage(Storage):
@@ -223,6 +228,15 @@ class Ledger:
         if replaced:
             self._posts.update_multiple(replaced)
 
+    def rekey(self, moves: Iterable[tuple[str, Entry]]) -> None:
+        """Record posts under new canonical URLs, in one write: (old URL, new entry) pairs."""
+        updates = [
+            (_replace_with(_document(entry)), Query().canonical_url == old_url)
+            for old_url, entry in moves
+        ]
+        if updates:
+            self._posts.update_multiple(updates)
+
     def remove(self, canonical_url: str) -> None:
         self._posts.remove(Query().canonical_url == canonical_url)
 
@@ -231,7 +245,7 @@ class Ledger:
 
 
 def _document(entry: Entry) -> dict[str, Any]:
-    return {k: v for k, v in asdict(entry).items() if v is not None}
+    return {k: v for k, v in asdict(entry).items() if v is not None and v != ()}
 
 
 def _replace_with(document: dict[str, Any]) -> Any:

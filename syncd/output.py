@@ -130,6 +130,7 @@ def status_json(entries: Iterable[Entry]) -> dict[str, Any]:
                 "posted_at": e.posted_at,
                 "attempted_at": e.attempted_at,
                 "error": e.error,
+                "previous_urls": list(e.previous_urls),
             }
             for e in entries
         ]

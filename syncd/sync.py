@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from syncd.config import MediumConfig
-from syncd.engine import DEFER, ERROR, PlanItem, due
+from syncd.engine import DEFER, ERROR, PlanItem, due, fingerprint
 from syncd.errors import EXIT_OK, EXIT_POST_FAILURES, AuthError, LedgerError
 from syncd.ledger import FAILED, IN_DOUBT, POSTED, POSTING, Entry, Ledger, now_iso
 from syncd.medium import (
@@ -51,6 +51,7 @@ class PassReport:
     read_errors: list[PlanItem] = field(default_factory=list)
     in_doubt_before: list[PlanItem] = field(default_factory=list)
     deferred: list[PlanItem] = field(default_factory=list)
+    moved: list[PlanItem] = field(default_factory=list)
     dry_run: bool = False
 
     def count(self, result: str) -> int:
@@ -76,6 +77,8 @@ class PassReport:
                 parts.append(f"{self.count(result)} {label}")
         if self.deferred:
             parts.append(f"{len(self.deferred)} deferred")
+        if self.moved:
+            parts.append(f"{len(self.moved)} moved to a new URL")
         if self.in_doubt_before:
             parts.append(f"{len(self.in_doubt_before)} still in doubt from an earlier pass")
         if self.read_errors:
@@ -120,6 +123,10 @@ def run_pass(
             )
         elif item.action == DEFER:
             report.deferred.append(item)
+        elif item.reason == "moved":
+            report.moved.append(item)
+    if report.moved:
+        _record_moves(report.moved, ledger, dry_run)
     queue = due(items)
     for index, item in enumerate(queue):
         outcome = _post_one(item, ledger, client, user_id, medium, dry_run, render)
@@ -157,6 +164,7 @@ def _post_one(
         title=rendered.title,
         publish_status=medium.publish_status,
         attempted_at=now_iso(),
+        fingerprint=fingerprint(item.post),
     )
     ledger.put(intent)
     try:
@@ -200,6 +208,46 @@ def _post_one(
         raise
     log.info("%s: posted %r → %s", item.source, rendered.title, created.url)
     return Outcome(item, "posted", medium_url=created.url)
+
+
+SITE_WIDE_MOVE = 5
+
+
+def _record_moves(moved: list[PlanItem], ledger: Ledger, dry_run: bool) -> None:
+    """Re-key synced posts under their new URLs (one write) and tell the user once."""
+    moves = []
+    for item in moved:
+        assert item.entry is not None and item.post is not None and item.canonical_url
+        old = item.entry
+        moves.append((old.canonical_url, replace(
+            old,
+            canonical_url=item.canonical_url,
+            source=item.source,
+            fingerprint=fingerprint(item.post),
+            previous_urls=(*old.previous_urls, old.canonical_url),
+        )))
+    if not dry_run:
+        ledger.rekey(moves)
+    verb = "would record" if dry_run else "recorded"
+    if len(moves) > SITE_WIDE_MOVE:
+        old_url, entry = moves[0]
+        log.warning(
+            "%d synced posts changed URL at once (e.g. %s → %s): a site-wide url, baseurl or "
+            "permalink change? Nothing was posted; %s them under the new URLs. Their Medium "
+            "copies keep the old canonical links, which Medium's API cannot change: keep the "
+            "old URLs redirecting, or edit the links on Medium",
+            len(moves), old_url, entry.canonical_url, verb,
+        )
+        for old_url, entry in moves:
+            log.debug("%s: moved %s → %s", entry.source, old_url, entry.canonical_url)
+        return
+    for old_url, entry in moves:
+        log.warning(
+            "%s: already synced, but its URL changed %s → %s; not posted again, %s the new "
+            "URL. Its Medium copy keeps the old canonical link, which Medium's API cannot "
+            "change: keep the old URL redirecting, or edit the link on Medium",
+            entry.source, old_url, entry.canonical_url, verb,
+        )
 
 
 def _posted(intent: Entry, created: CreatedPost) -> Entry:
