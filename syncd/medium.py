@@ -16,7 +16,9 @@ The token is only ever placed in the Authorization header; no message carries it
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,8 @@ from syncd import __version__
 from syncd.config import Secret
 
 USER_AGENT = f"syncd/{__version__} python-requests/{requests.__version__}"
+READ_RETRY_DELAYS = (0.5, 1.5)
+log = logging.getLogger("syncd")
 RATE_LIMIT_MESSAGE = re.compile(r"rate limit for publishing", re.IGNORECASE)
 
 
@@ -99,14 +103,24 @@ class MediumClient:
         self._session.close()
 
     def me(self) -> MediumUser:
-        """GET /me: the token's user (read-only, safe to retry)."""
-        data = self._request("GET", "/me")
+        """GET /me: the token's user. A read, so a passing failure is retried with backoff."""
+        data = self._read("/me")
         return MediumUser(
             id=str(data["id"]),
             username=str(data.get("username", "")),
             name=str(data.get("name", "")),
             url=str(data.get("url", "")),
         )
+
+    def _read(self, path: str) -> Any:
+        """GET with a retry after each delay in READ_RETRY_DELAYS; never used for a create."""
+        for delay in READ_RETRY_DELAYS:
+            try:
+                return self._request("GET", path)
+            except NotSent as exc:
+                log.info("GET %s failed (%s); retrying in %g s", path, exc.message, delay)
+                time.sleep(delay)
+        return self._request("GET", path)
 
     def create_post(
         self, body: dict[str, Any], *, user_id: str, publication_id: str | None = None

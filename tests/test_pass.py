@@ -312,3 +312,81 @@ def test_render_prints_exactly_what_would_be_sent(blog: Path, sandbox: Sandbox) 
     missing = run_syncd("render", "_posts/nope.md", "--config", str(blog))
     assert missing.returncode == 2
     assert "_posts/nope.md: no such post" in missing.stderr
+
+
+def test_reads_are_retried_but_creates_never_are(blog: Path, sandbox: Sandbox) -> None:
+    fault(sandbox, path="/v1/me", status=503, times=2)
+    result = run_syncd("--once", "--config", str(blog), env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("GET /me failed") == 2
+    assert len(sandbox.posts()) == 3
+    assert sandbox.faults() == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ({"html_403": True}, "Medium refused the post (403): HTTP 403 with a non-JSON body"),
+        ({"status": 403, "message": "You may not publish here"},
+         "Medium refused the post (403): You may not publish here"),
+    ],
+    ids=["cdn-html-403", "json-403"],
+)
+def test_a_403_is_reported_readably_and_the_pass_goes_on(
+    blog: Path, sandbox: Sandbox, spec: dict[str, object], words: str
+) -> None:
+    fault(sandbox, path="/v1/users/*/posts", times=1, **spec)
+    result = run_syncd("--once", "--config", str(blog), env=ENV)
+    assert result.returncode == 1
+    assert f"_posts/2024-01-05-first-steps.md: {words}" in result.stderr
+    assert "<html" not in result.stderr.lower()
+    assert len(sandbox.posts()) == 2
+
+
+def test_429_with_retry_after_holds_the_post_without_recording_it(
+    blog: Path, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    fault(sandbox, path="/v1/users/*/posts", status=429, times=1,
+          message="sandbox has reached the rate limit for publishing today.",
+          headers={"Retry-After": "3600"})
+    result = run_syncd("--once", "--config", str(blog), env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert "Medium's daily limit" in result.stderr and "retry in 3600 s" in result.stderr
+    assert sandbox.posts() == []
+    assert json.loads(run_syncd("status", "--json", "--config", str(blog)).stdout) == {
+        "posts": []}
+    assert run_syncd("--once", "--config", str(blog), env=ENV).returncode == 0
+    assert len(sandbox.posts()) == 3
+
+
+def test_a_success_whose_body_cannot_be_read_is_in_doubt(blog: Path, sandbox: Sandbox) -> None:
+    fault(sandbox, path="/v1/users/*/posts", status=201, body="<html>ok</html>", times=1,
+          after=True)
+    result = run_syncd("--once", "--config", str(blog), env=ENV)
+    assert result.returncode == 1
+    assert "_posts/2024-01-05-first-steps.md: IN DOUBT" in result.stderr
+    assert len(sandbox.posts()) == 3
+    again = run_syncd("--once", "--config", str(blog), env=ENV)
+    assert len(sandbox.posts()) == 3
+    assert again.returncode == 1
+
+
+def test_the_token_appears_in_no_output_at_any_verbosity(
+    blog: Path, sandbox: Sandbox
+) -> None:
+    fault(sandbox, path="/v1/users/*/posts", status=400, times=1)
+    fault(sandbox, path="/v1/users/*/posts", drop="after", times=1)
+    outputs = []
+    for args in (["--once", "-v"], ["plan", "-v"], ["status", "-v", "--json"],
+                 ["--once", "-v", "--dry-run"]):
+        done = run_syncd(*args, "--config", str(blog), env=ENV)
+        outputs.append(done.stdout + done.stderr)
+    bad = run_syncd("--once", "-v", "--config", str(blog), env={"MEDIUM_TOKEN": "x" * 40})
+    outputs.append(bad.stdout + bad.stderr)
+    joined = "\n".join(outputs)
+    assert "IN DOUBT" in joined and "refused the post" in joined
+    assert TEST_TOKEN not in joined and "x" * 40 not in joined
+    ledger = (blog.parent / "state" / "ledger.json").read_text()
+    assert TEST_TOKEN not in ledger
+    page = requests.get(sandbox.url + "/", timeout=5).text
+    assert TEST_TOKEN not in page
