@@ -84,7 +84,7 @@ def connect(config: Config, environ: Mapping[str, str]) -> tuple[MediumClient, s
     """A client with the configured token, and the token's user id (GET /me)."""
     from syncd.medium import MediumClient, MediumError, TokenRefused
 
-    token = read_token(config.medium, config.path, environ)
+    token = read_token(config, environ)
     client = MediumClient(config.medium.api_url, token, config.medium.timeout_s)
     try:
         user = client.me()

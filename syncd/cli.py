@@ -273,6 +273,29 @@ def resolve(ctx: click.Context, source: str, medium_url: str | None, not_posted:
 
 
 @cli.command()
+@click.option("--no-browser", is_flag=True,
+              help="Print the authorization URL instead of opening a browser (headless hosts).")
+@click.option("--port", default=0, show_default=True, type=int,
+              help="Loopback port that catches Medium's redirect (0 picks a free one).")
+@common_options
+@click.pass_context
+@handle_errors
+def login(ctx: click.Context, no_browser: bool, port: int) -> None:
+    """OAuth for legacy Medium apps: get a token and store it in medium.token_file.
+
+    Needs [login] client_id (and the client secret in the environment or a file) and
+    [medium] token_file in the config. Integration-token users never need this.
+
+    \b
+    Example:
+      MEDIUM_CLIENT_SECRET=... syncd login --no-browser
+    """
+    from syncd.login import run_login
+
+    run_login(load(ctx), os.environ, open_browser=not no_browser, port=port)
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8787, show_default=True, type=int, help="0 picks a free port.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,

@@ -62,6 +62,16 @@ class MediumConfig:
 
 
 @dataclass(frozen=True)
+class LoginConfig:
+    """A legacy Medium OAuth app, for ``syncd login``; its secret is read like the token."""
+
+    client_id: str
+    client_secret_env: str | None = "MEDIUM_CLIENT_SECRET"
+    client_secret_file: Path | None = None
+    authorize_url: str = "https://medium.com/m/oauth/authorize"
+
+
+@dataclass(frozen=True)
 class SyncConfig:
     ledger: Path
     since: dt.date | None = None
@@ -83,6 +93,7 @@ class Config:
     medium: MediumConfig
     sync: SyncConfig
     watch: WatchConfig = field(default_factory=WatchConfig)
+    login: LoginConfig | None = None
     warnings: tuple[str, ...] = ()
 
 
@@ -146,9 +157,14 @@ def load_config(path: Path) -> Config:
     return _Validator(path, raw).config()
 
 
-def read_token(medium: MediumConfig, config_file: Path, environ: Mapping[str, str]) -> Secret:
-    """The Medium token from ``token_file`` or the ``token_env`` variable, never from the config."""
-    name = str(config_file)
+def read_token(config: Config, environ: Mapping[str, str]) -> Secret:
+    """The Medium token from ``token_file`` or the ``token_env`` variable, never from the config.
+
+    A token file written by ``syncd login`` (JSON, with a refresh token) is handed to
+    :mod:`syncd.login`, which refreshes the token before it expires.
+    """
+    medium = config.medium
+    name = str(config.path)
     if medium.token_file is not None:
         try:
             token = medium.token_file.read_text(encoding="utf-8").strip()
@@ -163,6 +179,10 @@ def read_token(medium: MediumConfig, config_file: Path, environ: Mapping[str, st
             ) from None
         if not token:
             raise ConfigError(name, "medium.token_file", f"{medium.token_file} is empty")
+        if token.startswith("{"):
+            from syncd.login import stored_token
+
+            return stored_token(config, environ)
         return Secret(token)
     variable = medium.token_env or DEFAULT_TOKEN_ENV
     token = environ.get(variable, "").strip()
@@ -275,7 +295,7 @@ class _Validator:
 
     def config(self) -> Config:
         for name in self.raw:
-            if name not in ("site", "medium", "sync", "watch"):
+            if name not in ("site", "medium", "sync", "watch", "login"):
                 self.warnings.append(f"{self.path}: [{name}]: unknown section, ignored")
         return Config(
             path=self.path,
@@ -283,6 +303,7 @@ class _Validator:
             medium=self.medium(),
             sync=self.sync(),
             watch=self.watch(),
+            login=self.login(),
             warnings=tuple(self.warnings),
         )
 
@@ -340,6 +361,34 @@ class _Validator:
         if limit < 0:
             raise self.fail("sync.first_run_limit", f"must be a whole number ≥ 0, not {limit}")
         return SyncConfig(ledger=ledger, since=since, first_run_limit=limit)
+
+    def login(self) -> LoginConfig | None:
+        known = ("client_id", "client_secret_env", "client_secret_file", "authorize_url")
+        table = self.section("login", known + ("client_secret",))
+        if not table:
+            return None
+        if "client_secret" in table:
+            raise self.fail(
+                "login.client_secret",
+                "the OAuth client secret never goes in the config file; put it in the "
+                "environment (login.client_secret_env) or a file (login.client_secret_file)",
+            )
+        client_id = self.get(table, "login", "client_id", str, "your OAuth app's client id",
+                             required=True)
+        secret_env = self.get(table, "login", "client_secret_env", str,
+                              "an environment variable name")
+        secret_file = self.path_value(table, "login", "client_secret_file")
+        if secret_env is not None and secret_file is not None:
+            raise self.fail("login.client_secret_file",
+                            "set client_secret_env or client_secret_file, not both")
+        return LoginConfig(
+            client_id=client_id,
+            client_secret_env=None if secret_file else (secret_env or "MEDIUM_CLIENT_SECRET"),
+            client_secret_file=secret_file,
+            authorize_url=self.url(table, "login", "authorize_url",
+                                   "https://medium.com/m/oauth/authorize")
+            or "https://medium.com/m/oauth/authorize",
+        )
 
     def watch(self) -> WatchConfig:
         table = self.section("watch", ("debounce_s", "rescan_s"))

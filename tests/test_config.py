@@ -147,14 +147,14 @@ def test_no_config_anywhere_says_where_it_looked(tmp_path: Path,
 
 def test_token_from_env_and_file(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, MINIMAL))
-    token = read_token(config.medium, config.path, {"MEDIUM_TOKEN": " abc \n"})
+    token = read_token(config, {"MEDIUM_TOKEN": " abc \n"})
     assert token.reveal() == "abc"
     assert "abc" not in repr(token) and "abc" not in str(token) and "abc" not in f"{token}"
     with pytest.raises(ConfigError, match="MEDIUM_TOKEN is not set"):
-        read_token(config.medium, config.path, {})
+        read_token(config, {})
     (tmp_path / "tok").write_text("from-file\n")
     config = load_config(write(tmp_path, MINIMAL + '\n[medium]\ntoken_file = "tok"\n'))
-    assert read_token(config.medium, config.path, {}) == Secret("from-file")
+    assert read_token(config, {}) == Secret("from-file")
     (tmp_path / "tok").write_text("\n")
     with pytest.raises(ConfigError, match="is empty"):
-        read_token(config.medium, config.path, {})
+        read_token(config, {})
