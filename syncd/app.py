@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from syncd.config import Config, read_token
 from syncd.engine import POST, PlanItem, Rules, plan
-from syncd.errors import AuthError, MediumUnreachable, SyncdError
-from syncd.ledger import POSTED, Entry, Ledger, ledger_lock, now_iso
+from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
+from syncd.ledger import ADOPTED, POSTED, Entry, Ledger, ledger_lock, now_iso
 from syncd.sites import read_site
 
 if TYPE_CHECKING:
@@ -43,16 +43,19 @@ def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
         ledger.close()
 
 
-def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None) -> list[PlanItem]:
+def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
+           backfill: bool = False) -> list[PlanItem]:
     """The engine's plan for the site as it is now and the ledger as it is now."""
     scan = read_site(config.site)
     when = now or dt.datetime.now(dt.UTC)
-    return plan(scan, ledger.entries(), when, Rules(since=config.sync.since))
+    rules = Rules(since=config.sync.since, first_run_limit=config.sync.first_run_limit,
+                  backfill=backfill)
+    return plan(scan, ledger.entries(), when, rules)
 
 
 def run_once(
     config: Config, environ: Mapping[str, str], *, dry_run: bool = False,
-    now: dt.datetime | None = None,
+    backfill: bool = False, now: dt.datetime | None = None,
 ) -> PassReport:
     """One catch-up pass under the ledger lock: read, plan, post what is due."""
     from syncd.sync import run_pass
@@ -60,7 +63,8 @@ def run_once(
     with ledger_lock(config.sync.ledger):
         ledger = Ledger(config.sync.ledger)
         try:
-            items = decide(config, ledger, now)
+            items = decide(config, ledger, now, backfill=backfill)
+            refuse_first_run_flood(config, items)
             log.info(
                 "%s: %d post files, %d due", config.site.root, len(items),
                 sum(1 for item in items if item.action == POST),
@@ -71,13 +75,39 @@ def run_once(
             try:
                 return run_pass(
                     items, ledger=ledger, client=client, user_id=user_id,
-                    medium=config.medium, dry_run=dry_run,
+                    medium=config.medium, dry_run=dry_run, backfill=backfill,
                 )
             finally:
                 if client is not None:
                     client.close()
         finally:
             ledger.close()
+
+
+NEWEST_SHOWN = 5
+
+
+def refuse_first_run_flood(config: Config, items: list[PlanItem]) -> None:
+    """The first-run guard: say what was found and how to go on, then stop (exit 2)."""
+    held = [item for item in items if item.reason == "first-run"]
+    if not held:
+        return
+    newest = sorted(held, key=lambda item: item.date or dt.datetime.min.replace(tzinfo=dt.UTC),
+                    reverse=True)[:NEWEST_SHOWN]
+    log.warning("first run: the ledger is empty and %d posts are due; the newest:", len(held))
+    for item in newest:
+        day = item.date.strftime("%Y-%m-%d") if item.date else "?"
+        log.warning("  %s  %s  (%s)", day, item.title, item.source)
+    log.warning("choose one:")
+    log.warning("  syncd adopt --all          record them all as handled, post nothing "
+                "(the usual choice for an existing blog)")
+    log.warning("  [sync] since = YYYY-MM-DD  in %s: only posts from that day on", config.path)
+    log.warning("  syncd --once --backfill    post them all, oldest first, as Medium's daily "
+                "limit allows (publish_status = %r)", config.medium.publish_status)
+    raise FirstRunRefused(
+        f"nothing was posted: {len(held)} posts are due on a first run, more than "
+        f"[sync] first_run_limit = {config.sync.first_run_limit}; choose one of the above"
+    )
 
 
 def connect(config: Config, environ: Mapping[str, str]) -> tuple[MediumClient, str]:
@@ -143,3 +173,59 @@ def resolve(config: Config, source: str, medium_url: str | None) -> Entry:
             return settled[0]
         finally:
             ledger.close()
+
+
+ADOPTABLE = {"new", "first-run", "rate-limit"}
+
+
+def adopt(config: Config, sources: list[str], medium_url: str | None = None,
+          now: dt.datetime | None = None) -> list[Entry]:
+    """Record posts as already handled, without posting them, in one batch write.
+
+    With no ``sources``, every post a pass would post (or the first-run guard holds) is
+    adopted. Named sources may also be future posts, which then never go out.
+    """
+    from syncd.engine import fingerprint
+
+    if medium_url is not None and len(sources) != 1:
+        raise SyncdError("--medium-url goes with exactly one SOURCE")
+    with ledger_lock(config.sync.ledger):
+        ledger = Ledger(config.sync.ledger)
+        try:
+            items = decide(config, ledger, now)
+            if sources:
+                chosen = _named_items(items, sources)
+            else:
+                chosen = [item for item in items if item.reason in ADOPTABLE]
+            recorded = now_iso()
+            entries = []
+            for item in chosen:
+                assert item.post is not None and item.canonical_url is not None
+                entries.append(Entry(
+                    canonical_url=item.canonical_url, source=item.source, state=ADOPTED,
+                    title=item.title or "", medium_url=medium_url, posted_at=recorded,
+                    fingerprint=fingerprint(item.post),
+                ))
+            ledger.put_many(entries)
+            return entries
+        finally:
+            ledger.close()
+
+
+def _named_items(items: list[PlanItem], sources: list[str]) -> list[PlanItem]:
+    by_source = {item.source: item for item in items}
+    chosen = []
+    for source in sources:
+        item = by_source.get(source)
+        if item is None:
+            raise SyncdError(f"{source}: no such post file in the site")
+        if item.action == "error":
+            raise SyncdError(f"{source}: cannot be read: {item.reason}")
+        if item.canonical_url is None:
+            raise SyncdError(f"{source}: Jekyll publishes no page for it ({item.reason})")
+        if item.reason == "in-doubt":
+            raise SyncdError(f"{source}: its creation is in doubt; use syncd resolve")
+        if item.reason in ("synced", "adopted", "moved"):
+            raise SyncdError(f"{source}: already in the ledger ({item.reason})")
+        chosen.append(item)
+    return chosen

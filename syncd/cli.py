@@ -109,11 +109,14 @@ Examples:
 )
 @click.option("--once", is_flag=True, help="One catch-up pass, then exit.")
 @click.option("--dry-run", is_flag=True, help="With --once: send nothing, record nothing.")
+@click.option("--backfill", is_flag=True,
+              help="With --once, on a first run: post every old post, oldest first, backdated, "
+              "as Medium's daily limit allows.")
 @common_options
 @click.version_option(__version__, prog_name="syncd")
 @click.pass_context
 @handle_errors
-def cli(ctx: click.Context, once: bool, dry_run: bool) -> None:
+def cli(ctx: click.Context, once: bool, dry_run: bool, backfill: bool) -> None:
     """Cross-post new Jekyll posts to Medium, with a canonical link back, never twice.
 
     Without a command, syncd runs as the service. With --once it does one pass and exits
@@ -121,11 +124,11 @@ def cli(ctx: click.Context, once: bool, dry_run: bool) -> None:
     refused the token) or 4 (the ledger cannot be used).
     """
     if ctx.invoked_subcommand is not None:
-        if once or dry_run:
-            raise click.UsageError("--once and --dry-run go without a command")
+        if once or dry_run or backfill:
+            raise click.UsageError("--once, --dry-run and --backfill go without a command")
         return
-    if dry_run and not once:
-        raise click.UsageError("--dry-run goes with --once")
+    if (dry_run or backfill) and not once:
+        raise click.UsageError("--dry-run and --backfill go with --once")
     if not once:
         log.error(
             "this version of syncd has no watching service yet; run `syncd --once` "
@@ -135,7 +138,7 @@ def cli(ctx: click.Context, once: bool, dry_run: bool) -> None:
     from syncd.app import run_once
 
     config = load(ctx)
-    report = run_once(config, os.environ, dry_run=dry_run)
+    report = run_once(config, os.environ, dry_run=dry_run, backfill=backfill)
     log.info("%s%s", "dry run: " if dry_run else "", report.summary())
     ctx.exit(report.exit_status)
 
@@ -270,6 +273,37 @@ def resolve(ctx: click.Context, source: str, medium_url: str | None, not_posted:
         raise click.UsageError("give exactly one of --medium-url URL and --not-posted")
     config = load(ctx)
     settle(config, _source_key(source, config.site.root), medium_url)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option("--all", "adopt_all", is_flag=True,
+              help="Every post a pass would post now (or the first-run guard holds).")
+@click.option("--medium-url", metavar="URL",
+              help="With one SOURCE: the Medium post you made of it by hand.")
+@common_options
+@click.pass_context
+@handle_errors
+def adopt(ctx: click.Context, sources: tuple[str, ...], adopt_all: bool,
+          medium_url: str | None) -> None:
+    """Record posts as already handled, without posting them (for a first install).
+
+    \b
+    Examples:
+      syncd adopt --all                      # an existing blog: only new posts go out
+      syncd adopt _posts/2024-05-01-old.md --medium-url https://medium.com/@me/old-0a1b2c3d4e5f
+    """
+    from syncd.app import adopt as record
+
+    if bool(sources) == adopt_all:
+        raise click.UsageError("name SOURCE files, or give --all")
+    config = load(ctx)
+    keys = [_source_key(source, config.site.root) for source in sources]
+    entries = record(config, keys, medium_url)
+    for entry in entries:
+        log.debug("%s: adopted (%s)", entry.source, entry.canonical_url)
+    log.info("adopted %d posts: they will not be posted; new posts from now on will be",
+             len(entries))
 
 
 @cli.command()

@@ -44,6 +44,8 @@ publish_status = "public"
 
 [sync]
 ledger = "ledger.json"
+# The example blog is small; a real first run with more than 3 new posts stops and asks.
+first_run_limit = 10
 """,
         encoding="utf-8",
     )

@@ -8,6 +8,10 @@ Actions and reasons are the contract's (``plan --json``): ``post``/``new``;
 ``skip``/``synced``, ``adopted``, ``unpublished``, ``draft``, ``before-since``,
 ``opted-out``, ``in-doubt``; ``defer``/``future``; ``error`` with the read error as reason.
 
+``defer``/``first-run`` (an extension) is the first-run guard: the ledger is empty and more
+posts are due than ``first_run_limit``, so none is posted until the user decides (adopt
+them, set ``since``, or ``--backfill``).
+
 ``skip``/``moved`` (an extension) is an already-synced post whose URL changed: a permalink
 or ``url`` change, a renamed file or a new date. It is recognised by its source path, or by
 its fingerprint (title and text) when the file itself was renamed, and is never posted
@@ -19,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from syncd.ledger import ADOPTED, FAILED, POSTED, Entry
 from syncd.model import Post, PostError, SiteScan
@@ -38,6 +42,8 @@ class Rules:
     """The parts of the configuration that decide what is due."""
 
     since: dt.date | None = None
+    first_run_limit: int | None = None
+    backfill: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,8 +77,18 @@ def plan(
     """One item per post file found, sorted by source."""
     moved = _find_moves(scan, entries)
     items = [_judge(post, entries, moved.get(post.source), now, rules) for post in scan.posts]
+    if _first_run_flood(items, entries, rules):
+        items = [replace(item, action=DEFER, reason="first-run") if item.action == POST
+                 else item for item in items]
     items.extend(_error_item(error) for error in scan.errors)
     return sorted(items, key=lambda item: item.source)
+
+
+def _first_run_flood(items: list[PlanItem], entries: Mapping[str, Entry], rules: Rules) -> bool:
+    """An empty ledger and more posts due than the first-run limit: ask, do not flood."""
+    if entries or rules.backfill or rules.first_run_limit is None:
+        return False
+    return sum(1 for item in items if item.action == POST) > rules.first_run_limit
 
 
 def fingerprint(post: Post) -> str:

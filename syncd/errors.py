@@ -48,3 +48,9 @@ class MediumUnreachable(SyncdError):
     """Medium could not be reached, so nothing due was posted this time."""
 
     exit_status = EXIT_POST_FAILURES
+
+
+class FirstRunRefused(SyncdError):
+    """The first-run guard: too many posts at once on an empty ledger; the user decides."""
+
+    exit_status = EXIT_USAGE

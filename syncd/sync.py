@@ -106,6 +106,7 @@ def run_pass(
     user_id: str | None,
     medium: MediumConfig,
     dry_run: bool = False,
+    backfill: bool = False,
     render: Callable[..., Rendered] = render_post,
 ) -> PassReport:
     """Post every due item once; stop at a refused token (AuthError, exit 3)."""
@@ -129,7 +130,7 @@ def run_pass(
         _record_moves(report.moved, ledger, dry_run)
     queue = due(items)
     for index, item in enumerate(queue):
-        outcome = _post_one(item, ledger, client, user_id, medium, dry_run, render)
+        outcome = _post_one(item, ledger, client, user_id, medium, dry_run, backfill, render)
         report.outcomes.append(outcome)
         if outcome.result == "rate-limited":
             for later in queue[index + 1:]:
@@ -145,6 +146,7 @@ def _post_one(
     user_id: str | None,
     medium: MediumConfig,
     dry_run: bool,
+    backfill: bool,
     render: Callable[..., Rendered],
 ) -> Outcome:
     assert item.post is not None and item.canonical_url is not None
@@ -152,6 +154,9 @@ def _post_one(
     for warning in item.post.warnings + rendered.warnings:
         log.warning("%s: %s", item.source, warning)
     body = create_body(rendered, item.canonical_url, medium)
+    if backfill and item.date is not None:
+        # An old post keeps its own date on Medium instead of arriving as news.
+        body["publishedAt"] = item.date.isoformat()
     if dry_run:
         log.info("%s: would post %r (%s)", item.source, rendered.title, item.canonical_url)
         return Outcome(item, "would-post")

@@ -41,14 +41,18 @@ def make_site(root: Path, posts: dict[str, str] | None = None) -> Path:
     return root
 
 
-def write_config(folder: Path, api_url: str, extra: str = "", **medium: Any) -> Path:
-    """A syncd.toml for ``folder/site`` with its ledger in ``folder``."""
+def write_config(folder: Path, api_url: str, extra: str = "", first_run_limit: int = 100,
+                 **medium: Any) -> Path:
+    """A syncd.toml for ``folder/site`` with its ledger in ``folder``.
+
+    The first-run guard is opened wide (``first_run_limit``) unless a test is about it.
+    """
     lines = [f'api_url = "{api_url}"'] + [f"{k} = {json.dumps(v)}" for k, v in medium.items()]
     config = folder / "syncd.toml"
     config.write_text(
         '[site]\ngenerator = "jekyll"\nroot = "site"\n\n[medium]\n'
         + "\n".join(lines)
-        + '\n\n[sync]\nledger = "state/ledger.json"\n'
+        + f'\n\n[sync]\nledger = "state/ledger.json"\nfirst_run_limit = {first_run_limit}\n'
         + extra,
         encoding="utf-8",
     )
