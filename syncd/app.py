@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -229,3 +231,94 @@ def _named_items(items: list[PlanItem], sources: list[str]) -> list[PlanItem]:
             raise SyncdError(f"{source}: already in the ledger ({item.reason})")
         chosen.append(item)
     return chosen
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of ``syncd check``: what was checked, and the fix when it failed."""
+
+    ok: bool
+    what: str
+    fix: str = ""
+    exit_status: int = 1
+
+
+def run_checks(config: Config, environ: Mapping[str, str]) -> list[Check]:
+    """Everything a pass needs, checked in order, without posting or recording anything."""
+    from syncd.errors import EXIT_AUTH, EXIT_LEDGER, EXIT_USAGE, ConfigError, LedgerError
+    from syncd.medium import MediumClient, MediumError, TokenRefused
+
+    checks = [Check(True, f"config {config.path} is valid")]
+    checks.extend(Check(False, warning, "fix or remove the key") for warning in config.warnings)
+    try:
+        scan = read_site(config.site)
+    except SyncdError as exc:
+        checks.append(Check(False, f"site {config.site.root} cannot be read", str(exc)))
+    else:
+        published = sum(1 for post in scan.posts if post.canonical_url)
+        checks.append(Check(True, f"site {config.site.root}: {len(scan.posts)} post files, "
+                                  f"{published} published"))
+        if scan.errors:
+            checks.append(Check(False, f"{len(scan.errors)} post files cannot be read",
+                                "`syncd plan` lists them with the reason"))
+    try:
+        ledger = Ledger(config.sync.ledger)
+        try:
+            count = len(ledger.entries())
+        finally:
+            ledger.close()
+    except LedgerError as exc:
+        checks.append(Check(False, "the ledger cannot be used", str(exc), EXIT_LEDGER))
+    else:
+        what = (f"ledger {config.sync.ledger}: {count} entries" if config.sync.ledger.exists()
+                else f"no ledger yet at {config.sync.ledger}: the first pass starts it")
+        folder = _existing_folder(config.sync.ledger.parent)
+        if os.access(folder, os.W_OK):
+            checks.append(Check(True, what))
+        else:
+            checks.append(Check(False, f"{what}, but {folder} is not writable",
+                                "give syncd's user write access to it", EXIT_LEDGER))
+    try:
+        token = read_token(config, environ)
+    except ConfigError as exc:
+        checks.append(Check(False, "no Medium token", str(exc), EXIT_USAGE))
+        return checks
+    client = MediumClient(config.medium.api_url, token, config.medium.timeout_s)
+    try:
+        user = client.me()
+        checks.append(Check(True, f"{config.medium.api_url} reached; authenticated as "
+                                  f"@{user.username}"))
+        if config.medium.publication_id:
+            checks.append(_publication_check(client, user.id, config))
+    except TokenRefused as exc:
+        checks.append(Check(False, f"Medium refused the token ({exc.message})",
+                            "make a new integration token in Medium's settings", EXIT_AUTH))
+    except MediumError as exc:
+        checks.append(Check(False, f"cannot reach {config.medium.api_url}: {exc.message}",
+                            "check the address and the network"))
+    finally:
+        client.close()
+    return checks
+
+
+def _publication_check(client: MediumClient, user_id: str, config: Config) -> Check:
+    """The user must belong to the publication, and a writer may only create drafts."""
+    publication_id = config.medium.publication_id
+    ids = {str(p.get("id")): str(p.get("name", "")) for p in client.publications(user_id)}
+    if publication_id not in ids:
+        return Check(False, f"you are not a contributor of publication {publication_id}",
+                     "ask its editors to add you, or remove medium.publication_id")
+    roles = {str(c.get("userId")): str(c.get("role")) for c in
+             client.contributors(str(publication_id))}
+    role = roles.get(user_id, "unknown")
+    name = ids[str(publication_id)]
+    if role == "writer" and config.medium.publish_status != "draft":
+        return Check(False, f"you are a writer of {name!r}, and writers may only create drafts",
+                     'set medium.publish_status = "draft"')
+    return Check(True, f"publication {name!r}: you are {role}")
+
+
+def _existing_folder(folder: Path) -> Path:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder

@@ -166,6 +166,23 @@ def plan(ctx: click.Context, as_json: bool) -> None:
     out = output.console()
     out.print(output.plan_table(result.items))
     out.print(output.plan_summary(result.items))
+    notes = _render_warnings(result.items)
+    if notes:
+        out.print("\nWhat Medium would not get as written:", markup=False)
+        for note in notes:
+            out.print(f"  {note}", markup=False, highlight=False)
+
+
+def _render_warnings(items: list[Any]) -> list[str]:
+    """Reader and render warnings for the posts a pass would send (or the guard holds)."""
+    from syncd.render import render_post
+
+    notes = []
+    for item in items:
+        if item.post is not None and item.reason in ("new", "first-run"):
+            for warning in item.post.warnings + render_post(item.post).warnings:
+                notes.append(f"{item.source}: {warning}")
+    return notes
 
 
 @cli.command()
@@ -180,6 +197,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     Example:
       syncd status --json | jq '.posts[] | select(.state == "in-doubt")'
     """
+    from syncd.app import make_plan
     from syncd.ledger import Ledger
 
     config = load(ctx)
@@ -191,16 +209,18 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         output.print_json(output.status_json(entries))
         return
+    try:
+        deferred = [item for item in make_plan(config).items if item.reason == "future"]
+    except SyncdError as exc:
+        log.warning("the site cannot be read, so deferred posts are not shown: %s", exc)
+        deferred = []
     out = output.console()
-    if not entries:
-        out.print(f"The ledger {config.sync.ledger} is empty: nothing has been posted yet.")
+    if not entries and not deferred:
+        out.print(f"The ledger {config.sync.ledger} is empty: nothing has been posted yet. "
+                  "`syncd plan` shows what the first pass would do.")
         return
-    out.print(output.status_table(entries))
-    counts: dict[str, int] = {}
-    for entry in entries:
-        state = output.status_state(entry)
-        counts[state] = counts.get(state, 0) + 1
-    out.print(", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    out.print(output.status_table(entries, deferred))
+    out.print(output.status_summary(entries, deferred))
 
 
 @cli.command()
@@ -273,6 +293,30 @@ def resolve(ctx: click.Context, source: str, medium_url: str | None, not_posted:
         raise click.UsageError("give exactly one of --medium-url URL and --not-posted")
     config = load(ctx)
     settle(config, _source_key(source, config.site.root), medium_url)
+
+
+@cli.command()
+@common_options
+@click.pass_context
+@handle_errors
+def check(ctx: click.Context) -> None:
+    """Check the config, the site, the ledger, the API and the token; post nothing.
+
+    Each line is ✓ or ✗ with the fix. Exit 0 only when everything passes.
+
+    \b
+    Example:
+      syncd check --config /etc/syncd/config.toml
+    """
+    from syncd.app import run_checks
+
+    checks = run_checks(load(ctx), os.environ)
+    for item in checks:
+        mark = "✓" if item.ok else "✗"
+        line = f"{mark} {item.what}" + (f"\n    fix: {item.fix}" if not item.ok else "")
+        click.echo(line)
+    failed = [item for item in checks if not item.ok]
+    ctx.exit(max((item.exit_status for item in failed), default=0))
 
 
 @cli.command()

@@ -112,6 +112,16 @@ class MediumClient:
             url=str(data.get("url", "")),
         )
 
+    def publications(self, user_id: str) -> list[dict[str, Any]]:
+        """GET /users/{id}/publications: the publications the user belongs to."""
+        data = self._read(f"/users/{user_id}/publications")
+        return data if isinstance(data, list) else []
+
+    def contributors(self, publication_id: str) -> list[dict[str, Any]]:
+        """GET /publications/{id}/contributors: who may post there, as editor or writer."""
+        data = self._read(f"/publications/{publication_id}/contributors")
+        return data if isinstance(data, list) else []
+
     def _read(self, path: str) -> Any:
         """GET with a retry after each delay in READ_RETRY_DELAYS; never used for a create."""
         for delay in READ_RETRY_DELAYS:

@@ -6,6 +6,7 @@ coloured by level on a terminal. Tables use rich, which prints plain text off a 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import sys
@@ -97,12 +98,18 @@ def plan_table(items: Sequence[PlanItem]) -> Table:
     return table
 
 
-def plan_summary(items: Iterable[PlanItem]) -> str:
+def plan_summary(items: Sequence[PlanItem]) -> str:
     counts: dict[str, int] = {}
     for item in items:
         counts[item.action] = counts.get(item.action, 0) + 1
     order = ("post", "defer", "skip", "error")
-    return ", ".join(f"{counts[a]} {a}" for a in order if a in counts) or "no post files found"
+    line = ", ".join(f"{counts[a]} {a}" for a in order if a in counts) or "no post files found"
+    held = sum(1 for item in items if item.reason == "first-run")
+    if held:
+        line += (f"\nFirst run: {held} posts are due on an empty ledger, so the first-run guard "
+                 "holds them all. Choose: `syncd adopt --all` (post none of them), "
+                 "`[sync] since = YYYY-MM-DD` (only recent ones), or `syncd --once --backfill`.")
+    return line
 
 
 def status_state(entry: Entry) -> str:
@@ -137,26 +144,59 @@ def status_json(entries: Iterable[Entry]) -> dict[str, Any]:
     }
 
 
-def status_table(entries: Sequence[Entry]) -> Table:
+def status_table(entries: Sequence[Entry], deferred: Sequence[PlanItem] = ()) -> Table:
+    """The ledger, what needs the user first, each with what to do; then deferred posts."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="The ledger", title_justify="left")
     table.add_column("state")
-    table.add_column("posted")
+    table.add_column("date")
     table.add_column("title / source", overflow="fold")
-    table.add_column("Medium URL", overflow="fold")
-    styles = {"posted": "green", "adopted": "cyan", "in-doubt": "bold red", "failed": "red"}
+    table.add_column("Medium URL, or what to do", overflow="fold")
+    styles = {"posted": "green", "adopted": "cyan", "in-doubt": "bold red", "failed": "red",
+              "deferred": "yellow"}
     for entry in entries:
         state = status_state(entry)
         when = (entry.posted_at or entry.attempted_at or "")[:10]
-        detail = entry.medium_url or (entry.error or "")
         table.add_row(
             f"[{styles.get(state, '')}]{state}[/]",
             when,
-            f"{entry.title}\n[dim]{entry.source}[/dim]",
-            detail,
+            f"{escape(entry.title)}\n[dim]{escape(entry.source)}[/dim]",
+            escape(_what_to_do(entry, state)),
+        )
+    for item in deferred:
+        table.add_row(
+            f"[{styles['deferred']}]deferred[/]",
+            item.date.strftime("%Y-%m-%d") if item.date else "",
+            f"{escape(item.title or '')}\n[dim]{escape(item.source)}[/dim]",
+            f"posted by the first pass after {item.date:%Y-%m-%d %H:%M %Z}" if item.date else "",
         )
     return table
+
+
+def _what_to_do(entry: Entry, state: str) -> str:
+    if state == "in-doubt":
+        return (f"sent, answer unknown ({entry.error or 'syncd stopped mid-request'}). Check "
+                f"Medium, then: syncd resolve {entry.source} --medium-url URL, or --not-posted")
+    if state == "failed":
+        return f"Medium refused it ({entry.error}); fix the post, the next pass tries again"
+    return entry.medium_url or ""
+
+
+def status_summary(entries: Iterable[Entry], deferred: Sequence[PlanItem] = ()) -> str:
+    """One line: how many posts are in each state, and when the next deferred one goes."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        state = status_state(entry)
+        counts[state] = counts.get(state, 0) + 1
+    order = ("posted", "adopted", "in-doubt", "failed")
+    parts = [f"{counts.get(state, 0)} {state.replace('-', ' ')}" for state in order]
+    if deferred:
+        first = min(deferred, key=lambda item: item.date or dt.datetime.max.replace(tzinfo=dt.UTC))
+        when = f"{first.date:%Y-%m-%d}" if first.date else "later"
+        parts.append(f"{len(deferred)} deferred (next: {first.title!r} on {when})")
+    return ", ".join(parts)
 
 
 def created_table(rows: Sequence[tuple[str, str, str, str]]) -> Table:

@@ -1,0 +1,130 @@
+"""What the user sees: check, status and plan as tables and lines, through the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import TEST_TOKEN
+from sitekit import make_site, run_syncd, write_config
+
+from syncd.sandbox import Sandbox
+
+ENV = {"MEDIUM_TOKEN": TEST_TOKEN}
+
+
+@pytest.fixture
+def blog(tmp_path: Path, sandbox: Sandbox) -> Path:
+    make_site(tmp_path / "site")
+    return write_config(tmp_path, sandbox.api_url)
+
+
+def test_check_passes_line_by_line(blog: Path, sandbox: Sandbox) -> None:
+    result = run_syncd("check", "--config", str(blog), env=ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"✓ config {blog} is valid"
+    assert lines[1].startswith("✓ site ") and "6 post files, 4 published" in lines[1]
+    assert lines[2].startswith("✓ no ledger yet at ")
+    assert lines[3] == (f"✓ {sandbox.api_url} reached; authenticated as "
+                        f"@{sandbox.users[0].username}")
+    assert sandbox.posts() == []
+
+
+@pytest.mark.parametrize(
+    ("env", "status", "words"),
+    [({}, 2, "✗ no Medium token"),
+     ({"MEDIUM_TOKEN": "wrong" * 8}, 3, "✗ Medium refused the token")],
+    ids=["no-token", "refused-token"],
+)
+def test_check_fails_with_the_fix(blog: Path, env: dict[str, str], status: int,
+                                  words: str) -> None:
+    result = run_syncd("check", "--config", str(blog), env=env)
+    assert result.returncode == status
+    assert words in result.stdout
+    assert "    fix: " in result.stdout
+    assert "wrong" * 8 not in result.stdout + result.stderr
+
+
+def test_check_unreachable_api(tmp_path: Path) -> None:
+    make_site(tmp_path / "site")
+    config = write_config(tmp_path, "http://127.0.0.1:9/v1")
+    result = run_syncd("check", "--config", str(config), env=ENV)
+    assert result.returncode == 1
+    assert "✗ cannot reach http://127.0.0.1:9/v1" in result.stdout
+
+
+def test_check_publication_roles(tmp_path: Path, sandbox: Sandbox) -> None:
+    make_site(tmp_path / "site")
+    user = sandbox.users[0].id
+    editor_of = sandbox.add_publication("Edited", contributors={user: "editor"})
+    writer_of = sandbox.add_publication("Written", contributors={user: "writer"})
+    stranger = sandbox.add_publication("Other", contributors={})
+    cases = [
+        (editor_of, "public", 0, "✓ publication 'Edited': you are editor"),
+        (writer_of, "draft", 0, "✓ publication 'Written': you are writer"),
+        (writer_of, "public", 1, "✗ you are a writer of 'Written', and writers may only create "
+                                 "drafts"),
+        (stranger, "draft", 1, f"✗ you are not a contributor of publication {stranger}"),
+    ]
+    for publication, publish_status, status, words in cases:
+        config = write_config(tmp_path, sandbox.api_url, publication_id=publication,
+                              publish_status=publish_status)
+        result = run_syncd("check", "--config", str(config), env=ENV)
+        assert result.returncode == status, result.stdout
+        assert words in result.stdout
+
+
+def test_status_shows_what_needs_the_user_first(blog: Path, sandbox: Sandbox) -> None:
+    requests.post(f"{sandbox.url}/_sandbox/faults",
+                  json={"path": "/v1/users/*/posts", "drop": "after", "times": 1},
+                  timeout=5).raise_for_status()
+    requests.post(f"{sandbox.url}/_sandbox/faults",
+                  json={"path": "/v1/users/*/posts", "status": 400, "message": "Nope",
+                        "times": 1}, timeout=5).raise_for_status()
+    run_syncd("--once", "--config", str(blog), env=ENV)
+    result = run_syncd("status", "--config", str(blog))
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│ ")]
+    states = [row.split("│")[1].strip() for row in rows if row.split("│")[1].strip()]
+    assert states == ["in-doubt", "failed", "posted", "deferred"]
+    assert "syncd resolve _posts/2024-01-05-first-steps.md --medium-url URL" in result.stdout
+    assert "Medium refused it (400: Nope)" in result.stdout
+    assert "posted by the first pass after 2099-01-01" in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "1 posted, 0 adopted, 1 in doubt, 1 failed, 1 deferred (next: 'Far future' on "
+        "2099-01-01)")
+
+
+def test_empty_status_says_what_to_run(tmp_path: Path, sandbox: Sandbox) -> None:
+    make_site(tmp_path / "site", {"_posts/2024-01-01-a.md": "---\ntitle: A\n---\nx\n"})
+    config = write_config(tmp_path, sandbox.api_url)
+    result = run_syncd("status", "--config", str(config))
+    assert "nothing has been posted yet" in result.stdout
+    assert "syncd plan" in result.stdout
+
+
+def test_plan_table_lists_render_warnings_and_the_first_run_guard(tmp_path: Path,
+                                                                   sandbox: Sandbox) -> None:
+    make_site(tmp_path / "site")
+    config = write_config(tmp_path, sandbox.api_url, first_run_limit=1)
+    result = run_syncd("plan", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "What Medium would not get as written:" in result.stdout
+    assert ("_posts/2025-07-20-third-time.markdown: Medium keeps only 3 tags; not sent: four"
+            in result.stdout)
+    assert "First run: 3 posts are due on an empty ledger" in result.stdout
+    assert "syncd adopt --all" in result.stdout
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    top = run_syncd("--help")
+    listing = top.stdout.split("Commands:\n")[1].split("\n\n")[0]
+    commands = [line.split()[0] for line in listing.splitlines() if line.startswith("  ")
+                and not line.startswith("    ")]
+    assert {"plan", "status", "check", "adopt", "resolve", "render", "login", "sandbox",
+            "demo"} <= set(commands)
+    for command in commands:
+        text = run_syncd(command, "--help").stdout
+        assert "Example" in text, command
