@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +58,7 @@ def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
 def run_once(
     config: Config, environ: Mapping[str, str], *, dry_run: bool = False,
     backfill: bool = False, now: dt.datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PassReport:
     """One catch-up pass under the ledger lock: read, plan, post what is due."""
     from syncd.sync import run_pass
@@ -78,6 +79,7 @@ def run_once(
                 return run_pass(
                     items, ledger=ledger, client=client, user_id=user_id,
                     medium=config.medium, dry_run=dry_run, backfill=backfill,
+                    progress=progress,
                 )
             finally:
                 if client is not None:

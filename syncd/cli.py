@@ -138,7 +138,9 @@ def cli(ctx: click.Context, once: bool, dry_run: bool, backfill: bool) -> None:
     from syncd.app import run_once
 
     config = load(ctx)
-    report = run_once(config, os.environ, dry_run=dry_run, backfill=backfill)
+    with output.pass_progress(enabled=sys.stderr.isatty()) as advance:
+        report = run_once(config, os.environ, dry_run=dry_run, backfill=backfill,
+                          progress=advance)
     log.info("%s%s", "dry run: " if dry_run else "", report.summary())
     ctx.exit(report.exit_status)
 

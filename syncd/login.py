@@ -52,7 +52,6 @@ SCOPES = ("basicProfile", "listPublications", "publishPost")
 CALLBACK_PATH = "/callback"
 LOGIN_TIMEOUT_S = 5 * 60.0
 REFRESH_WITHIN_S = 7 * 24 * 60 * 60
-TOKEN_FIELDS = ("token_type", "access_token", "refresh_token", "scope", "expires_at")
 LOGIN_AGAIN = "run `syncd login` again"
 
 
@@ -269,9 +268,9 @@ def _show(url: str, port: int, open_browser: bool) -> None:
         print("Opening Medium's authorization page in your browser. If it does not appear, "
               "open this URL:", flush=True)
     else:
-        print(f"Open this URL in a browser that can reach 127.0.0.1:{port} on this machine "
-              f"(from another machine: ssh -L {port}:127.0.0.1:{port} <this host>, and use "
-              "--port to keep the same port):", flush=True)
+        print(f"Open this URL in a browser that can reach 127.0.0.1:{port} of this machine; "
+              f"from another machine, forward that port first (ssh -L {port}:127.0.0.1:{port} "
+              "<this host>):", flush=True)
     print(url, flush=True)
     if open_browser and not webbrowser.open(url):
         log.warning("no browser could be started; open the URL above in a browser that can "
@@ -441,7 +440,7 @@ def _exchange(config: Config, client: _Client, form: dict[str, str]) -> StoredTo
         if 400 <= response.status_code < 500:
             raise AuthError(
                 f"Medium refused the {form['grant_type']} grant ({message}); check "
-                f"login.client_id and the client secret, then {LOGIN_AGAIN}"
+                "login.client_id and the client secret"
             )
         raise MediumUnreachable(f"Medium answered {message} at {url}; try again later")
     if isinstance(answer, dict) and isinstance(answer.get("data"), dict):

@@ -10,7 +10,8 @@ import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 from syncd.engine import PlanItem
@@ -44,14 +45,29 @@ class LineFormatter(logging.Formatter):
         return f"{prefix} {message}"
 
 
+class CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time, so lines land above a progress bar
+    (which swaps ``sys.stderr`` for a proxy while it is shown)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 def setup_logging(verbosity: int, stream: TextIO | None = None) -> None:
     """Configure the ``syncd`` logger: -q shows warnings and errors, -v adds debug lines."""
-    stream = stream or sys.stderr
     logger = logging.getLogger("syncd")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(LineFormatter(colour=stream.isatty()))
+    handler = CurrentStderrHandler() if stream is None else logging.StreamHandler(stream)
+    handler.setFormatter(LineFormatter(colour=(stream or sys.stderr).isatty()))
     logger.addHandler(handler)
     logger.propagate = False
     level = logging.INFO
@@ -211,3 +227,37 @@ def created_table(rows: Sequence[tuple[str, str, str, str]]) -> Table:
     for row in rows:
         table.add_row(*row)
     return table
+
+
+PROGRESS_FROM = 5
+
+
+@contextmanager
+def pass_progress(enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for a pass that posts many posts, on a terminal only.
+
+    Yields ``advance(done, total)``; the bar appears once ``total`` reaches PROGRESS_FROM.
+    """
+    if not enabled:
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(TextColumn("posting"), BarColumn(), MofNCompleteColumn(),
+                        console=Console(stderr=True), transient=True)
+    task: list[Any] = []
+
+    def advance(done: int, total: int) -> None:
+        if total < PROGRESS_FROM:
+            return
+        if not task:
+            progress.start()
+            task.append(progress.add_task("posting", total=total))
+        progress.update(task[0], completed=done, total=total)
+
+    try:
+        yield advance
+    finally:
+        if task:
+            progress.stop()

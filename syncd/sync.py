@@ -108,6 +108,7 @@ def run_pass(
     dry_run: bool = False,
     backfill: bool = False,
     render: Callable[..., Rendered] = render_post,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PassReport:
     """Post every due item once; stop at a refused token (AuthError, exit 3)."""
     report = PassReport(dry_run=dry_run)
@@ -132,6 +133,8 @@ def run_pass(
     for index, item in enumerate(queue):
         outcome = _post_one(item, ledger, client, user_id, medium, dry_run, backfill, render)
         report.outcomes.append(outcome)
+        if progress is not None:
+            progress(index + 1, len(queue))
         if outcome.result == "rate-limited":
             for later in queue[index + 1:]:
                 report.outcomes.append(Outcome(later, "rate-limited", outcome.detail))

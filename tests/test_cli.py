@@ -128,3 +128,53 @@ def test_every_command_has_help_with_an_example() -> None:
     for command in commands:
         text = run_syncd(command, "--help").stdout
         assert "Example" in text, command
+
+
+def _run_on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run syncd with a pseudo-terminal as stdin, stdout and stderr; all it wrote."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    base = {"PATH": os.environ["PATH"], "HOME": "/tmp", "TZ": "UTC", "TERM": "xterm",
+            "COLUMNS": "120", "LINES": "40", **env}
+    proc = subprocess.Popen([sys.executable, "-m", "syncd", *args], stdin=slave, stdout=slave,
+                            stderr=slave, env=base, close_fds=True)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=60), b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_long_pass_shows_progress_on_a_terminal_and_plain_lines_off_it(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    posts = {f"_posts/2024-01-{i + 1:02d}-p{i}.md": f"---\ntitle: P{i}\n---\nx\n"
+             for i in range(8)}
+    make_site(tmp_path / "site", posts)
+    config = write_config(tmp_path, sandbox.api_url)
+    requests.post(f"{sandbox.url}/_sandbox/faults",
+                  json={"path": "/v1/users/*/posts", "delay_s": 0.25, "times": 8},
+                  timeout=5).raise_for_status()
+    status, screen = _run_on_a_terminal(["--once", "--config", str(config)], ENV)
+    assert status == 0, screen
+    assert "posting" in screen and "/8" in screen
+    assert "\x1b[" in screen
+    assert "8 posted" in screen
+    assert len(sandbox.posts()) == 8
+    # Under systemd or a pipe: the same pass prints plain lines, no bar and no colour.
+    (tmp_path / "site/_posts/2024-02-01-more.md").write_text("---\ntitle: More\n---\nx\n")
+    piped = run_syncd("--once", "--config", str(config), env=ENV)
+    assert piped.returncode == 0
+    assert "\x1b[" not in piped.stderr and "posting" not in piped.stderr
+    assert "_posts/2024-02-01-more.md: posted 'More'" in piped.stderr
