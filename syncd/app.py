@@ -122,6 +122,13 @@ def connect(config: Config, environ: Mapping[str, str]) -> tuple[MediumClient, s
     client = MediumClient(config.medium.api_url, token, config.medium.timeout_s)
     try:
         user = client.me()
+        if config.medium.publication_id:
+            check = _publication_check(client, user.id, config)
+            if not check.ok:
+                raise SyncdError(f"{check.what}; nothing was posted. Fix: {check.fix}")
+    except SyncdError:
+        client.close()
+        raise
     except TokenRefused as exc:
         client.close()
         raise AuthError(

@@ -178,3 +178,22 @@ def test_a_long_pass_shows_progress_on_a_terminal_and_plain_lines_off_it(
     assert piped.returncode == 0
     assert "\x1b[" not in piped.stderr and "posting" not in piped.stderr
     assert "_posts/2024-02-01-more.md: posted 'More'" in piped.stderr
+
+
+def test_a_pass_refuses_to_post_where_medium_would_refuse_every_post(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    make_site(tmp_path / "site")
+    writer_of = sandbox.add_publication("Written", contributors={sandbox.users[0].id: "writer"})
+    config = write_config(tmp_path, sandbox.api_url, publication_id=writer_of,
+                          publish_status="public")
+    result = run_syncd("--once", "--config", str(config), env=ENV)
+    assert result.returncode == 2
+    assert "writers may only create drafts; nothing was posted" in result.stderr
+    assert sandbox.posts() == []
+    drafts = write_config(tmp_path, sandbox.api_url, publication_id=writer_of)
+    assert run_syncd("--once", "--config", str(drafts), env=ENV).returncode == 0
+    sent = sandbox.posts()
+    assert len(sent) == 3
+    assert {p["path"] for p in sent} == {f"/v1/publications/{writer_of}/posts"}
+    assert {p["post"]["publicationId"] for p in sent} == {writer_of}
