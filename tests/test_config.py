@@ -158,3 +158,33 @@ def test_token_from_env_and_file(tmp_path: Path) -> None:
     (tmp_path / "tok").write_text("\n")
     with pytest.raises(ConfigError, match="is empty"):
         read_token(config, {})
+
+
+def test_the_example_config_is_valid_and_every_commented_key_is_known(tmp_path: Path) -> None:
+    example = (Path(__file__).parents[1] / "config.example.toml").read_text(encoding="utf-8")
+    (tmp_path / "blog").mkdir()
+    text = example.replace('root = "/srv/blog"', 'root = "blog"').replace(
+        "/var/lib/syncd/ledger.json", "ledger.json")
+    config = load_config(write(tmp_path, text))
+    assert config.warnings == ()
+    assert config.medium.publish_status == "draft"
+    # Uncomment every optional key: the whole example must still validate, with no warning.
+    (tmp_path / "token").write_text("t")
+    (tmp_path / "secret").write_text("s")
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("# ") and "=" in line.split("#")[1][:40] and " = " in line:
+            line = line[2:]
+        lines.append(line)
+    full = "\n".join(lines).replace('token_env = "MEDIUM_TOKEN"\n', "").replace(
+        '"/run/credentials/syncd.service/medium-token"', '"token"').replace(
+        'client_secret_env = "MEDIUM_CLIENT_SECRET"\n', "").replace(
+        '"/etc/syncd/oauth-client-secret"', '"secret"').replace("# [login]", "[login]")
+    config = load_config(write(tmp_path, full))
+    assert config.warnings == ()
+    assert config.login is not None and config.login.client_secret_file is not None
+    assert config.medium.token_file == (tmp_path / "token").resolve()
+    assert config.medium.license == "all-rights-reserved"
+    assert config.medium.notify_followers is False
+    assert config.sync.since == dt.date(2026, 1, 1)
+    assert config.site.url == "https://example.com/blog"
