@@ -66,6 +66,8 @@ def run_once(
     with ledger_lock(config.sync.ledger):
         ledger = Ledger(config.sync.ledger)
         try:
+            if ledger.sweep_temp_files():
+                log.debug("removed temp files left by an interrupted ledger write")
             items = decide(config, ledger, now, backfill=backfill)
             refuse_first_run_flood(config, items)
             log.info(
@@ -131,10 +133,10 @@ def connect(config: Config, environ: Mapping[str, str]) -> tuple[MediumClient, s
         raise
     except TokenRefused as exc:
         client.close()
-        raise AuthError(
-            f"Medium refused the token ({exc.message}). Make a new integration token in "
-            "Medium's settings and put it where the config says"
-        ) from None
+        fix = ("run `syncd login` again" if config.login is not None else
+               "make a new integration token in Medium's settings and put it where the config "
+               "says")
+        raise AuthError(f"Medium refused the token ({exc.message}); {fix}") from None
     except MediumError as exc:
         client.close()
         raise MediumUnreachable(f"cannot reach Medium at {config.medium.api_url}: {exc.message}") \

@@ -228,6 +228,14 @@ class Ledger:
         if replaced:
             self._posts.update_multiple(replaced)
 
+    def sweep_temp_files(self) -> int:
+        """Remove temp files a killed writer left beside the ledger; call under the lock."""
+        removed = 0
+        for stray in self.path.parent.glob(f".{self.path.name}.*"):
+            stray.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
     def rekey(self, moves: Iterable[tuple[str, Entry]]) -> None:
         """Record posts under new canonical URLs, in one write: (old URL, new entry) pairs."""
         updates = [

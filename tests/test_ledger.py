@@ -145,3 +145,14 @@ def test_a_failed_write_is_a_ledger_error_and_the_old_file_survives(tmp_path: Pa
     assert "File too large" in done.stdout
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_temp_files_of_a_killed_writer_are_swept(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    Ledger(path).put(Entry(canonical_url="https://e.com/a", source="a.md", state=POSTED))
+    (tmp_path / ".ledger.json.abc123").write_text('{"half": ')
+    (tmp_path / "other.json").write_text("{}")
+    ledger = Ledger(path)
+    assert ledger.sweep_temp_files() == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.json", "other.json"]
+    assert len(ledger.entries()) == 1

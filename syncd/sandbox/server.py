@@ -142,6 +142,9 @@ class _Handler(BaseHTTPRequestHandler):
     """Reads one request, applies any fault, lets :class:`Api` answer, writes the answer."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes on a kept-alive connection; with Nagle on, the
+    # second waits for a delayed ACK and every answer took about 40 ms more.
+    disable_nagle_algorithm = True
     server_version = "syncd-sandbox"
     sys_version = ""
     timeout = IDLE_TIMEOUT_S
