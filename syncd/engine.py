@@ -101,7 +101,10 @@ def _find_moves(scan: SiteScan, entries: Mapping[str, Entry]) -> dict[str, Entry
     """Posts (by source) whose URL is new but which the ledger knows under an old URL.
 
     Only entries whose URL no current post produces can have moved. A post claims such an
-    entry by the same source path, or, when its old file is gone, by the same fingerprint.
+    entry by the same source path, or, when the entry's old file is gone, by the same
+    fingerprint or else the same title (a file renamed after an edit): a wrong guess here
+    holds a post back, which the log shows; a wrong guess the other way publishes a
+    duplicate that can never be taken back.
     """
     produced = {post.canonical_url for post in scan.posts if post.canonical_url}
     orphans = [e for e in entries.values() if e.canonical_url not in produced]
@@ -109,14 +112,16 @@ def _find_moves(scan: SiteScan, entries: Mapping[str, Entry]) -> dict[str, Entry
         return {}
     present = {post.source for post in scan.posts} | {error.source for error in scan.errors}
     by_source = {e.source: e for e in orphans}
-    by_fingerprint = {e.fingerprint: e for e in orphans
-                      if e.fingerprint and e.source not in present}
+    gone = [e for e in orphans if e.source not in present]
+    by_fingerprint = {e.fingerprint: e for e in gone if e.fingerprint}
+    by_title = {_title_key(e.title): e for e in gone if e.title}
     moves: dict[str, Entry] = {}
     claimed: set[str] = set()
     for post in sorted(scan.posts, key=lambda p: p.source):
         if not post.published or post.draft or post.canonical_url in entries:
             continue
-        old = by_source.get(post.source) or by_fingerprint.get(fingerprint(post))
+        old = (by_source.get(post.source) or by_fingerprint.get(fingerprint(post))
+               or by_title.get(_title_key(post.title)))
         if old is not None and old.canonical_url not in claimed:
             claimed.add(old.canonical_url)
             moves[post.source] = old
@@ -128,6 +133,10 @@ def due(items: list[PlanItem]) -> list[PlanItem]:
     posts = [item for item in items if item.action == POST]
     return sorted(posts, key=lambda item: (item.date or dt.datetime.min.replace(tzinfo=dt.UTC),
                                            item.source))
+
+
+def _title_key(title: str) -> str:
+    return " ".join(title.casefold().split())
 
 
 def _judge(post: Post, entries: Mapping[str, Entry], moved_from: Entry | None,

@@ -26,7 +26,7 @@ def post(source: str, url: str, title: str = "T", body: str = "words") -> Post:
 
 def synced(p: Post, url: str | None = None, source: str | None = None) -> Entry:
     return Entry(canonical_url=url or p.canonical_url or "", source=source or p.source,
-                 state=POSTED, fingerprint=fingerprint(p))
+                 state=POSTED, title=p.title, fingerprint=fingerprint(p))
 
 
 def reasons(posts: list[Post], entries: list[Entry]) -> dict[str, str]:
@@ -45,6 +45,14 @@ def test_renamed_file_with_same_text_is_moved_even_with_other_spacing() -> None:
     before = post("_posts/2024-01-01-a.md", "https://e.com/2024/01/01/a.html", body="one two")
     after = post("_posts/2024-02-01-a.md", "https://e.com/2024/02/01/a.html",
                  body="one\n\n   two\n")
+    assert reasons([after], [synced(before)]) == {after.source: "moved"}
+
+
+def test_a_file_renamed_after_an_edit_is_moved_by_its_title() -> None:
+    before = post("_posts/2024-01-01-a.md", "https://e.com/a.html", title="Hello",
+                  body="first words")
+    after = post("_posts/2024-02-01-a.md", "https://e.com/b.html", title="Hello",
+                 body="edited words")
     assert reasons([after], [synced(before)]) == {after.source: "moved"}
 
 
