@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from syncd.config import Config, read_token
 from syncd.engine import POST, PlanItem, Rules, plan
 from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
-from syncd.ledger import ADOPTED, POSTED, Entry, Ledger, ledger_lock, now_iso
+from syncd.ledger import ADOPTED, POSTED, Entry, Ledger, ledger_lock, now_iso, write_lock
 from syncd.sites import read_site
 
 if TYPE_CHECKING:
@@ -46,13 +46,24 @@ def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
 
 
 def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
-           backfill: bool = False) -> list[PlanItem]:
-    """The engine's plan for the site as it is now and the ledger as it is now."""
+           backfill: bool = False,
+           settled: Callable[[Path], bool] | None = None) -> list[PlanItem]:
+    """The engine's plan for the site as it is now and the ledger as it is now.
+
+    Files for which ``settled`` says no are left out of what is acted on, as if not written
+    yet; they still count for the first-run guard and for recognising moved posts.
+    """
     scan = read_site(config.site)
     when = now or dt.datetime.now(dt.UTC)
     rules = Rules(since=config.sync.since, first_run_limit=config.sync.first_run_limit,
                   backfill=backfill)
-    return plan(scan, ledger.entries(), when, rules)
+    items = plan(scan, ledger.entries(), when, rules)
+    if settled is None:
+        return items
+    unsettled = {post.source for post in scan.posts if not settled(post.path)}
+    unsettled |= {error.source for error in scan.errors if not settled(error.path)}
+    return [item for item in items
+            if item.source not in unsettled or item.reason == "first-run"]
 
 
 def run_once(
@@ -61,27 +72,45 @@ def run_once(
     progress: Callable[[int, int], None] | None = None,
 ) -> PassReport:
     """One catch-up pass under the ledger lock: read, plan, post what is due."""
+    with ledger_lock(config.sync.ledger):
+        return locked_pass(config, environ, dry_run=dry_run, backfill=backfill, now=now,
+                           progress=progress)
+
+
+def locked_pass(
+    config: Config, environ: Mapping[str, str], *, dry_run: bool = False,
+    backfill: bool = False, now: dt.datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    settled: Callable[[Path], bool] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    hold_posts: str | None = None,
+) -> PassReport:
+    """A pass by the holder of ``ledger_lock`` (``--once`` or the service).
+
+    ``settled`` leaves out files still being written (the service's debounce),
+    ``should_stop`` ends the pass between two posts (a stop signal), and ``hold_posts``
+    (a reason) posts nothing while Medium's daily limit is known to be in force.
+    """
     from syncd.sync import run_pass
 
-    with ledger_lock(config.sync.ledger):
+    with write_lock(config.sync.ledger):
         ledger = Ledger(config.sync.ledger)
         try:
             if ledger.sweep_temp_files():
                 log.debug("removed temp files left by an interrupted ledger write")
-            items = decide(config, ledger, now, backfill=backfill)
+            items = decide(config, ledger, now, backfill=backfill, settled=settled)
             refuse_first_run_flood(config, items)
-            log.info(
-                "%s: %d post files, %d due", config.site.root, len(items),
-                sum(1 for item in items if item.action == POST),
-            )
+            due_count = sum(1 for item in items if item.action == POST)
+            log.log(logging.INFO if due_count else logging.DEBUG,
+                    "%s: %d post files, %d due", config.site.root, len(items), due_count)
             client, user_id = None, None
-            if any(item.action == POST for item in items):
+            if hold_posts is None and any(item.action == POST for item in items):
                 client, user_id = connect(config, environ)
             try:
                 return run_pass(
                     items, ledger=ledger, client=client, user_id=user_id,
                     medium=config.medium, dry_run=dry_run, backfill=backfill,
-                    progress=progress,
+                    progress=progress, should_stop=should_stop, hold_posts=hold_posts,
                 )
             finally:
                 if client is not None:
@@ -157,7 +186,7 @@ def resolve(config: Config, source: str, medium_url: str | None) -> Entry:
         parts = urlsplit(medium_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SyncdError(f"--medium-url must be the post's absolute URL, not {medium_url!r}")
-    with ledger_lock(config.sync.ledger):
+    with write_lock(config.sync.ledger):
         ledger = Ledger(config.sync.ledger)
         try:
             entries = [e for e in ledger.entries().values()
@@ -202,7 +231,7 @@ def adopt(config: Config, sources: list[str], medium_url: str | None = None,
 
     if medium_url is not None and len(sources) != 1:
         raise SyncdError("--medium-url goes with exactly one SOURCE")
-    with ledger_lock(config.sync.ledger):
+    with write_lock(config.sync.ledger):
         ledger = Ledger(config.sync.ledger)
         try:
             items = decide(config, ledger, now)

@@ -21,7 +21,7 @@ import click
 
 from syncd import __version__, output
 from syncd.config import Config, find_config, load_config
-from syncd.errors import EXIT_USAGE, SyncdError
+from syncd.errors import SyncdError
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("syncd")
@@ -119,9 +119,11 @@ Examples:
 def cli(ctx: click.Context, once: bool, dry_run: bool, backfill: bool) -> None:
     """Cross-post new Jekyll posts to Medium, with a canonical link back, never twice.
 
-    Without a command, syncd runs as the service. With --once it does one pass and exits
-    with 0 (done), 1 (some posts failed or are in doubt), 2 (usage or config), 3 (Medium
-    refused the token) or 4 (the ledger cannot be used).
+    Without a command, syncd runs as the service: a catch-up pass, then it watches the site
+    and posts each new post seconds after it is saved, until SIGTERM (SIGHUP reloads the
+    config). With --once it does one pass and exits with 0 (done), 1 (some posts failed or
+    are in doubt), 2 (usage or config, or a decision only you can make), 3 (Medium refused
+    the token) or 4 (the ledger cannot be used, or another syncd holds it).
     """
     if ctx.invoked_subcommand is not None:
         if once or dry_run or backfill:
@@ -130,11 +132,9 @@ def cli(ctx: click.Context, once: bool, dry_run: bool, backfill: bool) -> None:
     if (dry_run or backfill) and not once:
         raise click.UsageError("--dry-run and --backfill go with --once")
     if not once:
-        log.error(
-            "this version of syncd has no watching service yet; run `syncd --once` "
-            "(systemd/ has a timer unit for it) to post what is new"
-        )
-        ctx.exit(EXIT_USAGE)
+        from syncd.service import run_service
+
+        ctx.exit(run_service(load(ctx), os.environ))
     from syncd.app import run_once
 
     config = load(ctx)

@@ -23,6 +23,7 @@ import fcntl
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -293,6 +294,37 @@ def ledger_lock(ledger_path: Path) -> Iterator[None]:
             raise LedgerError(
                 f"cannot write the lock file {lock_path}: {exc.strerror or exc}"
             ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def write_lock(ledger_path: Path, timeout_s: float = 60.0) -> Iterator[None]:
+    """Serialise changes to the ledger between a running service and admin commands.
+
+    ``ledger_lock`` keeps a second service or ``--once`` out for good; this one is held only
+    around a pass or an ``adopt``/``resolve``, so those work while the service runs.
+    """
+    lock_path = ledger_path.with_name(ledger_path.name + ".write.lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise LedgerError(f"cannot create the lock file {lock_path}: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LedgerError(
+                        f"the ledger {ledger_path} stayed busy for {timeout_s:g} s (a running "
+                        "syncd is in the middle of a pass); try again in a moment"
+                    ) from None
+                time.sleep(0.05)
         yield
     finally:
         os.close(fd)

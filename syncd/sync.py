@@ -41,6 +41,7 @@ class Outcome:
     result: str  # posted, would-post, failed, in-doubt, not-sent, rate-limited
     detail: str = ""
     medium_url: str | None = None
+    retry_after: float | None = None
 
 
 @dataclass
@@ -53,6 +54,16 @@ class PassReport:
     deferred: list[PlanItem] = field(default_factory=list)
     moved: list[PlanItem] = field(default_factory=list)
     dry_run: bool = False
+
+    @property
+    def rate_limited(self) -> bool:
+        return any(o.result == "rate-limited" for o in self.outcomes)
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds Medium asked to wait before the next create, when it said."""
+        waits = [o.retry_after for o in self.outcomes if o.retry_after is not None]
+        return max(waits) if waits else None
 
     def count(self, result: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.result == result)
@@ -109,8 +120,13 @@ def run_pass(
     backfill: bool = False,
     render: Callable[..., Rendered] = render_post,
     progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    hold_posts: str | None = None,
 ) -> PassReport:
-    """Post every due item once; stop at a refused token (AuthError, exit 3)."""
+    """Post every due item once; stop at a refused token (AuthError, exit 3).
+
+    ``hold_posts`` (a reason) holds every due post back without a request.
+    """
     report = PassReport(dry_run=dry_run)
     for item in items:
         if item.action == ERROR:
@@ -130,7 +146,14 @@ def run_pass(
     if report.moved:
         _record_moves(report.moved, ledger, dry_run)
     queue = due(items)
+    if hold_posts is not None:
+        # Medium's daily limit is still in force: asking again would only be refused.
+        report.outcomes.extend(Outcome(item, "rate-limited", hold_posts) for item in queue)
+        queue = []
     for index, item in enumerate(queue):
+        if should_stop is not None and should_stop():
+            log.info("stopping: %d due posts left for the next pass", len(queue) - index)
+            break
         outcome = _post_one(item, ledger, client, user_id, medium, dry_run, backfill, render)
         report.outcomes.append(outcome)
         if progress is not None:
@@ -188,7 +211,7 @@ def _post_one(
         _restore(ledger, item.canonical_url, previous)
         wait = f"; Medium says retry in {exc.retry_after:g} s" if exc.retry_after else ""
         log.warning("%s: not posted, Medium's daily limit: %s%s", item.source, exc.message, wait)
-        return Outcome(item, "rate-limited", exc.message)
+        return Outcome(item, "rate-limited", exc.message, retry_after=exc.retry_after)
     except Rejected as exc:
         ledger.put(_replaced(intent, state=FAILED, error=f"{exc.status}: {exc.message}"))
         log.error("%s: Medium refused the post (%s): %s", item.source, exc.status, exc.message)
