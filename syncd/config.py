@@ -158,7 +158,8 @@ def load_config(path: Path) -> Config:
 
 
 def read_token(config: Config, environ: Mapping[str, str]) -> Secret:
-    """The Medium token from ``token_file`` or the ``token_env`` variable, never from the config.
+    """The Medium token, never from the config: ``token_file``, else the systemd credential
+    ``$CREDENTIALS_DIRECTORY/medium-token``, else the ``token_env`` variable.
 
     A token file written by ``syncd login`` (JSON, with a refresh token) is handed to
     :mod:`syncd.login`, which refreshes the token before it expires.
@@ -184,6 +185,9 @@ def read_token(config: Config, environ: Mapping[str, str]) -> Secret:
 
             return stored_token(config, environ)
         return Secret(token)
+    credential = _systemd_credential(environ)
+    if credential is not None:
+        return credential
     variable = medium.token_env or DEFAULT_TOKEN_ENV
     token = environ.get(variable, "").strip()
     if not token:
@@ -194,6 +198,21 @@ def read_token(config: Config, environ: Mapping[str, str]) -> Secret:
             "token in it, or set medium.token_file",
         )
     return Secret(token)
+
+
+SYSTEMD_CREDENTIAL = "medium-token"
+
+
+def _systemd_credential(environ: Mapping[str, str]) -> Secret | None:
+    """The token systemd passed with ``LoadCredential=medium-token:…``, if any."""
+    folder = environ.get("CREDENTIALS_DIRECTORY")
+    if not folder:
+        return None
+    try:
+        token = (Path(folder) / SYSTEMD_CREDENTIAL).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return Secret(token) if token else None
 
 
 class _Validator:

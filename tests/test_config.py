@@ -177,7 +177,7 @@ def test_the_example_config_is_valid_and_every_commented_key_is_known(tmp_path: 
             line = line[2:]
         lines.append(line)
     full = "\n".join(lines).replace('token_env = "MEDIUM_TOKEN"\n', "").replace(
-        '"/run/credentials/syncd.service/medium-token"', '"token"').replace(
+        '"/etc/syncd/medium-token"', '"token"').replace(
         'client_secret_env = "MEDIUM_CLIENT_SECRET"\n', "").replace(
         '"/etc/syncd/oauth-client-secret"', '"secret"').replace("# [login]", "[login]")
     config = load_config(write(tmp_path, full))
@@ -188,3 +188,14 @@ def test_the_example_config_is_valid_and_every_commented_key_is_known(tmp_path: 
     assert config.medium.notify_followers is False
     assert config.sync.since == dt.date(2026, 1, 1)
     assert config.site.url == "https://example.com/blog"
+
+
+def test_token_from_a_systemd_credential(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL))
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "medium-token").write_text("from-systemd\n")
+    environ = {"CREDENTIALS_DIRECTORY": str(credentials), "MEDIUM_TOKEN": "from-env"}
+    assert read_token(config, environ).reveal() == "from-systemd"
+    (credentials / "medium-token").unlink()
+    assert read_token(config, environ).reveal() == "from-env"
