@@ -132,6 +132,9 @@ class Service:
 
     def _take_changes(self) -> None:
         """Quiet changed paths make a pass due; our own ledger writes do not."""
+        if self.tracker.take_rescan_request():
+            log.warning("the kernel dropped file events (inotify queue overflow); rescanning")
+            self.pass_due_at = time.monotonic() + self.config.watch.debounce_s
         quiet = self.tracker.take_quiet(self.config.watch.debounce_s)
         ledger = str(self.config.sync.ledger)
         site_changes = [p for p in quiet if not p.startswith(str(self.config.sync.ledger.parent))

@@ -11,6 +11,7 @@ post must never be posted.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select
 import signal
@@ -70,6 +71,17 @@ class ChangeTracker:
         self._clock = clock
         self._lock = threading.Lock()
         self._last: dict[str, float] = {}
+        self._rescan = False
+
+    def request_rescan(self) -> None:
+        """Events were lost (the kernel's queue overflowed): only a full rescan is safe."""
+        with self._lock:
+            self._rescan = True
+
+    def take_rescan_request(self) -> bool:
+        with self._lock:
+            requested, self._rescan = self._rescan, False
+        return requested
 
     def touch(self, path: str) -> None:
         with self._lock:
@@ -143,11 +155,29 @@ def site_path_filter(root: Path) -> Callable[[str], bool]:
     return relevant
 
 
+class _OverflowListener(logging.Handler):
+    """watchdog reports a kernel queue overflow only in its log; turn that into a rescan."""
+
+    def __init__(self, tracker: ChangeTracker, wakeup: Wakeup) -> None:
+        super().__init__(logging.WARNING)
+        self._tracker = tracker
+        self._wakeup = wakeup
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self._tracker.request_rescan()
+            self._wakeup.poke()
+
+
+WATCHDOG_LOGGERS = ("watchdog.observers.inotify_c", "watchdog.observers.inotify")
+
+
 class SiteWatcher:
     """A watchdog observer on the site (recursive) and on the ledger's folder."""
 
     def __init__(self, site_root: Path, extra_folders: Iterable[Path], tracker: ChangeTracker,
                  wakeup: Wakeup) -> None:
+        self._overflow = _OverflowListener(tracker, wakeup)
         self._observer = Observer()
         self._observer.daemon = True
         self._observer.schedule(_Recorder(tracker, wakeup, site_path_filter(site_root)),
@@ -158,8 +188,12 @@ class SiteWatcher:
                                     str(folder), recursive=False)
 
     def start(self) -> None:
+        for name in WATCHDOG_LOGGERS:
+            logging.getLogger(name).addHandler(self._overflow)
         self._observer.start()
 
     def stop(self) -> None:
         self._observer.stop()
         self._observer.join(timeout=5)
+        for name in WATCHDOG_LOGGERS:
+            logging.getLogger(name).removeHandler(self._overflow)

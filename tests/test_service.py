@@ -350,3 +350,51 @@ def test_the_first_run_guard_waits_for_the_decision_without_exiting(
     assert settle(sandbox) == ["New"]
     assert daemon.proc.poll() is None
     assert daemon.stop() == 0
+
+
+QUEUE_LIMIT = Path("/proc/sys/fs/inotify/max_queued_events")
+
+
+def test_an_inotify_overflow_triggers_a_rescan_not_a_lost_post(
+    tmp_path: Path, start_daemon: Callable[..., Daemon]
+) -> None:
+    """The kernel's event queue is shrunk for the test so that a burst really overflows it."""
+    sandbox = Sandbox(host="127.0.0.1", port=0, tokens=[TEST_TOKEN], daily_limit=0)
+    sandbox.start()
+    make_site(tmp_path / "site", ONE_POST)
+    config = write_config(tmp_path, sandbox.api_url, first_run_limit=1000,
+                          extra="\n[watch]\ndebounce_s = 0.6\nrescan_s = 3600\n")
+    original = QUEUE_LIMIT.read_text()
+    try:
+        QUEUE_LIMIT.write_text("16\n")
+        daemon = start_daemon(config)
+        wait_for(lambda: titles(sandbox) == ["First"], what="the catch-up pass")
+        os.kill(daemon.proc.pid, signal.SIGSTOP)  # nobody reads the queue while it fills
+        posts = tmp_path / "site/_posts"
+        for i in range(60):
+            (posts / f"2022-01-01-burst-{i}.md").write_text(f"---\ntitle: Burst {i}\n---\nx\n")
+        os.kill(daemon.proc.pid, signal.SIGCONT)
+        wait_for(lambda: len(sandbox.posts()) == 61, timeout_s=30, what="61 posts")
+        assert "inotify queue overflow" in daemon.log()
+        assert len(set(settle(sandbox))) == 61
+        assert daemon.stop() == 0
+    finally:
+        QUEUE_LIMIT.write_text(original)
+        sandbox.stop()
+
+
+def test_a_new_folder_and_a_new_permalink_are_followed(
+    blog: Path, sandbox: Sandbox, start_daemon: Callable[..., Daemon]
+) -> None:
+    daemon = start_daemon(blog)
+    wait_for(lambda: titles(sandbox) == ["First"], what="the catch-up pass")
+    folder = blog.parent / "site/_posts/2024"
+    folder.mkdir()
+    (folder / "2024-08-01-nested.md").write_text("---\ntitle: Nested\n---\nIn a new folder.\n")
+    wait_for(lambda: "Nested" in titles(sandbox), what="the post in a new folder")
+    config_yml = blog.parent / "site/_config.yml"
+    config_yml.write_text(config_yml.read_text() + "permalink: /:year/:title/\n")
+    wait_for(lambda: "its URL changed" in daemon.log() or "changed URL" in daemon.log(),
+             what="the move report")
+    assert settle(sandbox) == ["First", "Nested"]
+    assert daemon.stop() == 0
