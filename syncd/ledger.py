@@ -22,7 +22,6 @@ import datetime as dt
 import fcntl
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
+from syncd.atomic import replace_file
 from syncd.errors import LedgerError
 
 SCHEMA_VERSION = 1
@@ -106,7 +106,7 @@ class AtomicJSONStorage(Storage):
         try:
             if not self._backed_up:
                 self._keep_last_good_copy()
-            _replace_file(self.path, encoded.encode("utf-8"))
+            replace_file(self.path, encoded.encode("utf-8"))
         except OSError as exc:
             raise LedgerError(
                 f"cannot write the ledger {self.path}: {exc.strerror or exc}. Nothing more is "
@@ -117,7 +117,7 @@ class AtomicJSONStorage(Storage):
     def _keep_last_good_copy(self) -> None:
         """Once per process, before the first change: the ledger as it was, beside it."""
         if self.path.exists():
-            _replace_file(self.backup_path, self.path.read_bytes())
+            replace_file(self.backup_path, self.path.read_bytes())
         self._backed_up = True
 
     @property
@@ -130,30 +130,6 @@ class AtomicJSONStorage(Storage):
 
 def backup_path(ledger: Path) -> Path:
     return ledger.with_name(ledger.name + ".bak")
-
-
-def _replace_file(path: Path, content: bytes) -> None:
-    """Write ``content`` to a temp file beside ``path``, fsync it, rename it over, fsync."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _corrupt(path: Path, why: str) -> LedgerError:
@@ -269,15 +245,19 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _open_lock_file(lock_path: Path) -> int:
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise LedgerError(f"cannot create the lock file {lock_path}: {exc.strerror}") from None
+
+
 @contextmanager
 def ledger_lock(ledger_path: Path) -> Iterator[None]:
     """Hold ``<ledger>.lock`` for the life of a command; a second syncd gets exit 4."""
     lock_path = ledger_path.with_name(ledger_path.name + ".lock")
-    try:
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise LedgerError(f"cannot create the lock file {lock_path}: {exc.strerror}") from None
+    fd = _open_lock_file(lock_path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -306,12 +286,7 @@ def write_lock(ledger_path: Path, timeout_s: float = 60.0) -> Iterator[None]:
     ``ledger_lock`` keeps a second service or ``--once`` out for good; this one is held only
     around a pass or an ``adopt``/``resolve``, so those work while the service runs.
     """
-    lock_path = ledger_path.with_name(ledger_path.name + ".write.lock")
-    try:
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise LedgerError(f"cannot create the lock file {lock_path}: {exc.strerror}") from None
+    fd = _open_lock_file(ledger_path.with_name(ledger_path.name + ".write.lock"))
     try:
         deadline = time.monotonic() + timeout_s
         while True:

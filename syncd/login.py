@@ -29,7 +29,6 @@ import logging
 import os
 import secrets
 import socketserver
-import tempfile
 import threading
 import time
 import webbrowser
@@ -42,6 +41,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
+from syncd.atomic import replace_file
 from syncd.config import Config, LoginConfig, Secret
 from syncd.errors import AuthError, ConfigError, MediumUnreachable, SyncdError
 from syncd.medium import USER_AGENT, MediumClient, MediumError, TokenRefused
@@ -521,27 +521,12 @@ def _read_stored(config: Config, token_file: Path) -> StoredToken:
 def _write_private(path: Path, token: StoredToken) -> None:
     """Replace ``path`` with the token object, atomically and readable by its owner only.
 
-    The temporary file is created with mode 0600 (``mkstemp`` does so, and the ``fchmod``
-    says it out loud), so the token is never in a file others can read, even briefly.
+    The temporary file is made 0600 before the token is written into it, so the token is
+    never in a file others can read, even briefly; a new folder for it is 0700.
     """
     content = (json.dumps(token.to_json(), indent=2) + "\n").encode("utf-8")
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    replace_file(path, content, mode=0o600)
 
 
 def _greet(config: Config, token: StoredToken, token_file: Path) -> None:

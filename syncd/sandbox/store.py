@@ -20,7 +20,6 @@ faults are never persisted, they belong to the run that queued them.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as dt
 import fnmatch
@@ -30,7 +29,6 @@ import math
 import os
 import re
 import secrets
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -39,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from syncd.atomic import replace_file
 from syncd.sandbox.content import MAX_TITLE_CHARS, derive_title
 
 SCHEMA_VERSION = 1
@@ -661,7 +660,7 @@ class Store:
                 target = self._data_dir / IMAGES_DIR / name
                 if not target.exists():
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    _atomic_write(target, data)
+                    replace_file(target, data)
             else:
                 self._images[name] = data
         return name, md5
@@ -759,7 +758,7 @@ class Store:
             "refresh_tokens": {k: asdict(v) for k, v in self._refresh.items()},
         }
         self._data_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(
+        replace_file(
             self._data_dir / STATE_FILE,
             json.dumps(state, indent=1, ensure_ascii=False).encode("utf-8"),
         )
@@ -879,28 +878,3 @@ def _with_query(url: str, **params: str | None) -> str:
     query = parse_qsl(parts.query, keep_blank_values=True)
     query.extend((key, value) for key, value in params.items() if value is not None)
     return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` so a reader (or a crash) sees the old file or the new, never half."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
