@@ -137,12 +137,16 @@ class Service:
             self.pass_due_at = time.monotonic() + self.config.watch.debounce_s
         quiet = self.tracker.take_quiet(self.config.watch.debounce_s)
         ledger = str(self.config.sync.ledger)
-        site_changes = [p for p in quiet if not p.startswith(str(self.config.sync.ledger.parent))
-                        or p.startswith(str(self.config.site.root))]
+        site_changes = [p for p in quiet if self._is_site_path(Path(p))]
         ledger_changed = ledger in quiet and self._ledger_stamp() != self.ledger_stamp
         if site_changes or ledger_changed:
             log.debug("changed: %s", ", ".join(sorted(site_changes)[:5]) or ledger)
             self.pass_due_at = min(self.pass_due_at or time.monotonic(), time.monotonic())
+
+    def _is_site_path(self, path: Path) -> bool:
+        """The ledger's own folder (the ledger, its copy, locks, temp files) is not the site."""
+        folder = self.config.sync.ledger.parent
+        return path.is_relative_to(self.config.site.root) or folder not in (path, path.parent)
 
     def _sleep_s(self) -> float:
         now = time.monotonic()

@@ -146,11 +146,10 @@ class _Recorder(FileSystemEventHandler):
 
 def site_path_filter(root: Path) -> Callable[[str], bool]:
     """Events inside build output, caches and VCS folders are noise."""
-    root_text = str(root)
-
     def relevant(path: str) -> bool:
-        relative = path[len(root_text):].lstrip(os.sep) if path.startswith(root_text) else path
-        return not any(part in IGNORED_PARTS for part in relative.split(os.sep))
+        candidate = Path(path)
+        relative = candidate.relative_to(root) if candidate.is_relative_to(root) else candidate
+        return not any(part in IGNORED_PARTS for part in relative.parts)
 
     return relevant
 
