@@ -398,3 +398,21 @@ def test_a_new_folder_and_a_new_permalink_are_followed(
              what="the move report")
     assert settle(sandbox) == ["First", "Nested"]
     assert daemon.stop() == 0
+
+
+def test_own_ledger_writes_do_not_wake_the_service(
+    tmp_path: Path, sandbox: Sandbox, start_daemon: Callable[..., Daemon]
+) -> None:
+    """A ledger folder whose name starts like the site's (blog, blog-state) included."""
+    make_site(tmp_path / "blog", ONE_POST)
+    config = tmp_path / "syncd.toml"
+    config.write_text(
+        f'[site]\ngenerator = "jekyll"\nroot = "blog"\n[medium]\napi_url = "{sandbox.api_url}"'
+        f'\n[sync]\nledger = "blog-state/ledger.json"\n{WATCH}')
+    daemon = start_daemon(config)
+    wait_for(lambda: titles(sandbox) == ["First"], what="the catch-up pass")
+    time.sleep(DEBOUNCE_S * 3)
+    passes = daemon.log().count("post files,")
+    time.sleep(DEBOUNCE_S * 5)
+    assert daemon.log().count("post files,") == passes
+    assert daemon.stop() == 0
