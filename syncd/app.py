@@ -56,7 +56,7 @@ def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
     scan = read_site(config.site)
     when = now or dt.datetime.now(dt.UTC)
     rules = Rules(since=config.sync.since, first_run_limit=config.sync.first_run_limit,
-                  backfill=backfill)
+                  backfill=backfill, require_opt_in=config.sync.require_opt_in)
     items = plan(scan, ledger.entries(), when, rules)
     if settled is None:
         return items
@@ -91,6 +91,7 @@ def locked_pass(
     ``should_stop`` ends the pass between two posts (a stop signal), and ``hold_posts``
     (a reason) posts nothing while Medium's daily limit is known to be in force.
     """
+    from syncd.render_context import RenderContext
     from syncd.sync import run_pass
 
     with write_lock(config.sync.ledger):
@@ -111,6 +112,8 @@ def locked_pass(
                     items, ledger=ledger, client=client, user_id=user_id,
                     medium=config.medium, dry_run=dry_run, backfill=backfill,
                     progress=progress, should_stop=should_stop, hold_posts=hold_posts,
+                    render_context=RenderContext.for_config(
+                        config, [item.post for item in items if item.post is not None]),
                 )
             finally:
                 if client is not None:

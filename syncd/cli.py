@@ -161,28 +161,31 @@ def plan(ctx: click.Context, as_json: bool) -> None:
     """
     from syncd.app import make_plan
 
-    result = make_plan(load(ctx))
+    config = load(ctx)
+    result = make_plan(config)
     if as_json:
         output.print_json([item.to_json() for item in result.items])
         return
     out = output.console()
     out.print(output.plan_table(result.items))
     out.print(output.plan_summary(result.items))
-    notes = _render_warnings(result.items)
+    notes = _render_warnings(config, result.items)
     if notes:
         out.print("\nWhat Medium would not get as written:", markup=False)
         for note in notes:
             out.print(f"  {note}", markup=False, highlight=False)
 
 
-def _render_warnings(items: list[Any]) -> list[str]:
+def _render_warnings(config: Config, items: list[Any]) -> list[str]:
     """Reader and render warnings for the posts a pass would send (or the guard holds)."""
     from syncd.render import render_post
+    from syncd.render_context import RenderContext
 
+    context = RenderContext.for_config(config, [i.post for i in items if i.post is not None])
     notes = []
     for item in items:
         if item.post is not None and item.reason in ("new", "first-run"):
-            for warning in item.post.warnings + render_post(item.post).warnings:
+            for warning in item.post.warnings + render_post(item.post, context).warnings:
                 notes.append(f"{item.source}: {warning}")
     return notes
 
@@ -251,7 +254,9 @@ def render(ctx: click.Context, source: str) -> None:
     post = next((p for p in scan.posts if p.source == wanted), None)
     if post is None:
         raise SyncdError(f"{source}: no such post in {config.site.root}")
-    rendered = render_post(post)
+    from syncd.render_context import RenderContext
+
+    rendered = render_post(post, RenderContext.for_config(config, scan.posts))
     for warning in rendered.warnings:
         log.warning("%s: %s", post.source, warning)
     click.echo(f"title: {rendered.title}")

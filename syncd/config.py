@@ -13,6 +13,7 @@ import datetime as dt
 import ipaddress
 import logging
 import os
+import string
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,13 +41,26 @@ log = logging.getLogger("syncd")
 DEFAULT_API_URL = "https://api.medium.com/v1"
 DEFAULT_TOKEN_ENV = "MEDIUM_TOKEN"
 SECRET_KEYS = ("token", "access_token", "integration_token", "medium_token")
+DEFAULT_FOOTER = "Originally published at {url}"
+FOOTER_FIELDS = ("url", "title")
 
 
 @dataclass(frozen=True)
 class SiteConfig:
+    """``[site]``: which generator, where its source is, and how its URLs are made.
+
+    ``url`` stands for Jekyll's url + baseurl or Gatsby's siteUrl. ``jekyll_config`` lists
+    the files Jekyll is built with (``--config``); ``content`` the folders Gatsby's posts are
+    in; ``url_template`` how a Gatsby site's own gatsby-node.js makes a page path from front
+    matter (first template whose fields a post has).
+    """
+
     generator: str
     root: Path
     url: str | None = None
+    jekyll_config: tuple[Path, ...] | None = None
+    content: tuple[Path, ...] | None = None
+    url_template: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,10 @@ class MediumConfig:
     license: str | None = None
     notify_followers: bool | None = None
     timeout_s: float = 30.0
+    upload_images: bool = False
+    backdate: bool = False
+    footer: str = DEFAULT_FOOTER
+    tags_from_categories: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,7 @@ class SyncConfig:
     ledger: Path
     since: dt.date | None = None
     first_run_limit: int = 3
+    require_opt_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -327,7 +346,10 @@ class _Validator:
         )
 
     def site(self) -> SiteConfig:
-        table = self.section("site", ("generator", "root", "url"), required=True)
+        table = self.section(
+            "site", ("generator", "root", "url", "jekyll_config", "content", "url_template"),
+            required=True,
+        )
         generator = self.choice(table, "site", "generator", GENERATORS, None)
         if generator is None:
             raise self.fail("site.generator", 'missing; it must be "jekyll" or "gatsby"')
@@ -335,11 +357,53 @@ class _Validator:
         assert root is not None
         if not root.is_dir():
             raise self.fail("site.root", f"{root} is not a folder")
-        return SiteConfig(generator=generator, root=root, url=self.url(table, "site", "url", None))
+
+        def texts(key: str, describe: str) -> tuple[str, ...] | None:
+            value = self.get(table, "site", key, (str, list), describe)
+            if value is None:
+                return None
+            items = [value] if isinstance(value, str) else value
+            if not items or not all(isinstance(i, str) and i.strip() for i in items):
+                raise self.fail(f"site.{key}", f"must be {describe}, not {value!r}")
+            return tuple(items)
+
+        for key in ("jekyll_config", "content", "url_template"):
+            wanted = "jekyll" if key == "jekyll_config" else "gatsby"
+            if key in table and generator != wanted:
+                raise self.fail(f"site.{key}", f'is only for generator = "{wanted}"')
+        jekyll_config = texts("jekyll_config", 'a file or a list of files, like '
+                                               '["site/_config.yml", "site/_config.prod.yml"]')
+        content = texts("content", 'a folder or a list of folders, like "site/content/blog"')
+        templates = texts("url_template", 'a template or a list of them, like '
+                                          '["/blog/{slug}/", "{file}"]')
+        for template in templates or ():
+            try:
+                fields = [f for _, f, spec, _ in string.Formatter().parse(template)
+                          if f is not None and not spec]
+            except ValueError:
+                fields = []
+            if not fields or not all(f and f[0].isalpha() for f in fields):
+                raise self.fail("site.url_template", (
+                    f"{template!r} must name front matter fields in braces, like {{slug}}, "
+                    "or {file} for the slug createFilePath makes"))
+
+        def paths(names: tuple[str, ...] | None) -> tuple[Path, ...] | None:
+            return tuple((self.base / Path(n).expanduser()).resolve() for n in names) \
+                if names else None
+
+        return SiteConfig(
+            generator=generator,
+            root=root,
+            url=self.url(table, "site", "url", None),
+            jekyll_config=paths(jekyll_config),
+            content=paths(content),
+            url_template=templates,
+        )
 
     def medium(self) -> MediumConfig:
         known = ("api_url", "token_env", "token_file", "publish_status", "publication_id",
-                 "license", "notify_followers", "timeout_s")
+                 "license", "notify_followers", "timeout_s", "upload_images", "backdate",
+                 "footer", "tags_from_categories")
         table = self.section("medium", known)
         token_env = self.get(table, "medium", "token_env", str, "an environment variable name")
         token_file = self.path_value(table, "medium", "token_file")
@@ -361,10 +425,35 @@ class _Validator:
             notify_followers=self.get(table, "medium", "notify_followers", bool, "true or false"),
             timeout_s=self.number(table, "medium", "timeout_s", 30.0,
                                   lambda v: 0 < v <= 600, "between 0 and 600 (seconds)"),
+            upload_images=self.get(table, "medium", "upload_images", bool, "true or false",
+                                   False),
+            backdate=self.get(table, "medium", "backdate", bool, "true or false", False),
+            footer=self.footer(table),
+            tags_from_categories=self.get(table, "medium", "tags_from_categories", bool,
+                                          "true or false", False),
         )
 
+    def footer(self, table: dict[str, Any]) -> str:
+        """The attribution line: text with ``{url}`` (the canonical link) and ``{title}``."""
+        describe = "text such as " + repr(DEFAULT_FOOTER) + ', or "" for none'
+        value = self.get(table, "medium", "footer", str, describe, DEFAULT_FOOTER)
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+        except ValueError as exc:
+            raise self.fail("medium.footer", f"is not a valid template ({exc}); write a "
+                            "literal brace as {{ or }}") from None
+        for name in fields:
+            if name not in FOOTER_FIELDS:
+                raise self.fail("medium.footer", f"unknown placeholder {{{name}}}; use {{url}} "
+                                "(the post's canonical URL, as a link) or {title}")
+        if value.strip() and "url" not in fields:
+            raise self.fail("medium.footer", "must contain {url}, the link back to the "
+                            'original post (or be "" for no footer)')
+        return value
+
     def sync(self) -> SyncConfig:
-        table = self.section("sync", ("ledger", "since", "first_run_limit"), required=True)
+        table = self.section("sync", ("ledger", "since", "first_run_limit", "require_opt_in"),
+                             required=True)
         ledger = self.path_value(table, "sync", "ledger", required=True)
         assert ledger is not None
         since = self.get(table, "sync", "since", (dt.date, str), "a date like 2026-01-01")
@@ -379,7 +468,9 @@ class _Validator:
         limit = self.get(table, "sync", "first_run_limit", int, "a whole number ≥ 0", 3)
         if limit < 0:
             raise self.fail("sync.first_run_limit", f"must be a whole number ≥ 0, not {limit}")
-        return SyncConfig(ledger=ledger, since=since, first_run_limit=limit)
+        require_opt_in = self.get(table, "sync", "require_opt_in", bool, "true or false", False)
+        return SyncConfig(ledger=ledger, since=since, first_run_limit=limit,
+                          require_opt_in=require_opt_in)
 
     def login(self) -> LoginConfig | None:
         known = ("client_id", "client_secret_env", "client_secret_file", "authorize_url")

@@ -12,6 +12,9 @@ Actions and reasons are the contract's (``plan --json``): ``post``/``new``;
 posts are due than ``first_run_limit``, so none is posted until the user decides (adopt
 them, set ``since``, or ``--backfill``).
 
+``skip``/``not-opted-in`` (an extension): ``[sync] require_opt_in`` is set and the post's
+front matter does not say ``medium: true`` (or ``syndicate: true``).
+
 ``skip``/``moved`` (an extension) is an already-synced post whose URL changed: a permalink
 or ``url`` change, a renamed file or a new date. It is recognised by its source path, or by
 its fingerprint (title and text) when the file itself was renamed, and is never posted
@@ -44,6 +47,7 @@ class Rules:
     since: dt.date | None = None
     first_run_limit: int | None = None
     backfill: bool = False
+    require_opt_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,9 +173,11 @@ def _judge(post: Post, entries: Mapping[str, Entry], moved_from: Entry | None,
             return item(SKIP, "adopted", entry)
     if _opted_out(post):
         return item(SKIP, "opted-out", entry)
+    if rules.require_opt_in and not _opted_in(post):
+        return item(SKIP, "not-opted-in", entry)
     if rules.since is not None and post.date.date() < rules.since:
         return item(SKIP, "before-since", entry)
-    if post.date > now:
+    if post.held_until_date and post.date > now:
         return item(DEFER, "future", entry)
     if entry is not None and entry.state != FAILED:
         # A state this syncd does not know: never guess that it is safe to post.
@@ -181,6 +187,10 @@ def _judge(post: Post, entries: Mapping[str, Entry], moved_from: Entry | None,
 
 def _opted_out(post: Post) -> bool:
     return any(post.front_matter.get(key) is False for key in OPT_OUT_KEYS)
+
+
+def _opted_in(post: Post) -> bool:
+    return any(post.front_matter.get(key) is True for key in OPT_OUT_KEYS)
 
 
 def _error_item(error: PostError) -> PlanItem:

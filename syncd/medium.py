@@ -11,6 +11,9 @@ Medium has no idempotency key and no way to list or delete posts:
 - :class:`NotSent`: the connection was never made; nothing reached Medium.
 - :class:`TokenRefused`: 401; the whole pass stops.
 
+An image upload is not a create: sending the same picture twice only stores it twice, so a
+failed upload is retried once (:meth:`MediumClient.upload_image`).
+
 The token is only ever placed in the Authorization header; no message carries it.
 """
 
@@ -29,6 +32,7 @@ from syncd.config import Secret
 
 USER_AGENT = f"syncd/{__version__} python-requests/{requests.__version__}"
 READ_RETRY_DELAYS = (0.5, 1.5)
+UPLOAD_RETRY_DELAYS = (1.0,)
 log = logging.getLogger("syncd")
 RATE_LIMIT_MESSAGE = re.compile(r"rate limit for publishing", re.IGNORECASE)
 
@@ -151,13 +155,36 @@ class MediumClient:
         except (KeyError, TypeError):
             raise InDoubt("Medium answered success without a post id and URL", 201) from None
 
+    def upload_image(self, data: bytes, filename: str, content_type: str) -> str:
+        """POST /images (multipart, one part named ``image``): the uploaded image's URL.
+
+        Retried once after a failure that proves nothing (no connection, no answer, a 5xx):
+        an upload creates nothing a reader sees, so a duplicate costs nothing. A refusal
+        (4xx) is raised at once.
+        """
+        files = {"image": (filename, data, content_type)}
+        for delay in UPLOAD_RETRY_DELAYS:
+            try:
+                answer = self._request("POST", "/images", files=files)
+                break
+            except (NotSent, InDoubt) as exc:
+                log.info("image upload failed (%s); retrying in %g s", exc.message, delay)
+                time.sleep(delay)
+        else:
+            answer = self._request("POST", "/images", files=files)
+        url = answer.get("url") if isinstance(answer, dict) else None
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise NotSent("Medium answered the image upload without an image URL")
+        return url
+
     def _request(
         self, method: str, path: str, json_body: dict[str, Any] | None = None,
-        creates: bool = False,
+        creates: bool = False, files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> Any:
         url = self.api_url + path
         try:
-            response = self._session.request(method, url, json=json_body, timeout=self.timeout_s)
+            response = self._session.request(method, url, json=json_body, files=files,
+                                             timeout=self.timeout_s)
         except requests.exceptions.ConnectTimeout:
             raise NotSent(f"could not connect to {self.api_url} (timed out)") from None
         except requests.exceptions.ConnectionError as exc:

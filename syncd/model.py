@@ -32,6 +32,9 @@ class Post:
     draft: bool = False
     front_matter: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # The generator holds a post dated in the future back until that time (Jekyll without
+    # `future: true`), so it is deferred; False where the generator publishes it already.
+    held_until_date: bool = True
 
 
 @dataclass(frozen=True)

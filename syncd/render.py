@@ -1,77 +1,308 @@
-"""Rendering: a post's Markdown to the payload Medium is sent (title, HTML content, tags).
+"""Rendering: a post to exactly what Medium is sent (title, HTML content, tags, status).
 
-Medium shows only ``content`` in the post body, so the title is also its first heading.
-Medium fetches images when the post is created, so site-relative image and link URLs are
-made absolute against the post's canonical URL. Tags follow Medium's rules (at most 3, each
-at most 25 characters); what had to be dropped is reported as a warning, never silently.
-Full Medium fidelity (tables, Liquid, embeds, raw HTML policy) builds on this module.
+Medium has no update endpoint, so whatever is sent first is what readers see. A post goes
+through the same steps as on its own site, then through Medium's limits:
+
+1. the source language: Jekyll's Liquid (:mod:`syncd.liquid`) and kramdown attribute lists,
+   or Gatsby's MDX (:mod:`syncd.mdx`);
+2. Markdown, parsed by mistune 3 (GFM tables, strikethrough, task lists, footnotes,
+   definition lists, math, bare URLs);
+3. the HTML Medium keeps (:mod:`syncd.medium_html`, :mod:`syncd.rawhtml`), every URL
+   absolute, every image at a URL Medium can fetch (:mod:`syncd.images`);
+4. the title as the first heading (Medium shows only ``content``), an optional subtitle
+   (front matter ``subtitle`` or ``description``) under it, and the attribution footer
+   linking the canonical URL (``[medium] footer``).
+
+Whatever had to be degraded is a warning naming the line of the post file, shown by
+``syncd plan`` and logged by a pass, before anything is posted. The output is
+deterministic: the same post and context give the same bytes.
+
+Front matter the author can use: ``medium_title``, ``medium_tags`` and ``medium_status``
+override the title, tags and publish status for Medium only.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
-from dataclasses import dataclass
+import ipaddress
+import re
+import string
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 import mistune
+from mistune.core import BlockState
 
+from syncd import rawhtml
+from syncd.config import PUBLISH_STATUSES
+from syncd.images import ImageSource, LocalImage, cached_urls, sniff_type, substitute
+from syncd.mdx import strip_mdx
+from syncd.medium_html import MediumRenderer, RawHtmlHooks, Warnings
 from syncd.model import Post
+from syncd.render_context import RenderContext, RenderOptions
 
 MEDIUM_MAX_TAGS = 3
 MEDIUM_MAX_TAG_LENGTH = 25
 MEDIUM_MAX_TITLE_LENGTH = 100
+MARKDOWN_PLUGINS = ("strikethrough", "footnotes", "table", "task_lists", "def_list", "math",
+                    "url")
+
+# kramdown's attribute lists ({: .class}, {:target="_blank"}) and extensions ({::comment}):
+# styling Medium cannot keep, and text it must not show.
+_KRAMDOWN_TOC = re.compile(r"^[ \t]*[*+-][ \t]+[^\n]*\n[ \t]*\{:toc\}[ \t]*$", re.MULTILINE)
+_KRAMDOWN_COMMENT = re.compile(r"\{::comment\}.*?\{:/comment\}", re.DOTALL)
+_KRAMDOWN_MARKUP = re.compile(r"\{::?[^}\n]*\}")
+_KRAMDOWN_HEADER_ID = re.compile(r"[ \t]*\{#[\w:.-]+\}[ \t]*$", re.MULTILINE)
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """Exactly what would be sent to Medium for one post, and what was lost on the way."""
+    """Exactly what would be sent to Medium for one post, and what was lost on the way.
+
+    ``images`` are local files to upload first when uploads are on; ``refusal`` says why
+    the post must not be sent at all (its canonical URL is not a public address).
+    """
 
     title: str
     html: str
     tags: tuple[str, ...]
     warnings: tuple[str, ...] = ()
+    publish_status: str | None = None
+    images: tuple[LocalImage, ...] = ()
+    refusal: str | None = None
+
+    def with_image_urls(self, urls: dict[str, str]) -> Rendered:
+        """This rendering with uploaded images at their Medium URLs."""
+        return replace(self, html=substitute(self.html, urls))
 
 
-class MediumHTMLRenderer(mistune.HTMLRenderer):
-    """mistune's HTML renderer with URLs resolved against the post's own address."""
+def render_post(post: Post, context: RenderContext | None = None) -> Rendered:
+    """The Medium payload for ``post``: title heading first, then the body, then the footer.
 
-    def __init__(self, base_url: str | None) -> None:
-        super().__init__(escape=False)
-        self.base_url = base_url
-
-    def _absolute(self, url: str) -> str:
-        if self.base_url and not url.startswith(("#", "mailto:")):
-            return urljoin(self.base_url, url)
-        return url
-
-    def link(self, text: str, url: str, title: str | None = None) -> str:
-        return super().link(text, self._absolute(url), title)
-
-    def image(self, text: str, url: str, title: str | None = None) -> str:
-        return super().image(text, self._absolute(url), title)
-
-    def block_code(self, code: str, info: str | None = None) -> str:
-        # Medium drops code languages, so none is sent; the text is kept exactly.
-        return "<pre><code>" + html.escape(code, quote=False) + "</code></pre>\n"
+    ``context`` (built once per pass) knows the site; without one it is derived from the
+    post itself, with the default render settings.
+    """
+    context = context or RenderContext.for_post(post)
+    return _PostRenderer(post, context).render()
 
 
-def render_post(post: Post) -> Rendered:
-    """The Medium payload for ``post``: title heading first, then the body."""
-    warnings: list[str] = []
-    renderer = MediumHTMLRenderer(post.canonical_url)
-    markdown = mistune.create_markdown(renderer=renderer, plugins=["strikethrough", "url"])
-    body = _drop_leading_title_heading(post.body, post.title)
-    content = f"<h1>{html.escape(post.title, quote=False)}</h1>\n" + str(markdown(body))
-    title = post.title
-    if len(title) > MEDIUM_MAX_TITLE_LENGTH:
-        warnings.append(
-            f"title is {len(title)} characters; Medium ignores titles over "
-            f"{MEDIUM_MAX_TITLE_LENGTH}"
+class _PostRenderer:
+    """One post's rendering: keeps its warnings and the images it found."""
+
+    def __init__(self, post: Post, context: RenderContext) -> None:
+        self.post = post
+        self.context = context
+        self.options: RenderOptions = context.options
+        self.warnings = Warnings()
+        self.offset = _body_offset(post)
+        self.images: list[LocalImage] = []
+        self.site_files = context.site_files()
+        page_file = post.path if post.path.is_file() else None
+        self.page_file = page_file
+
+    def file_line(self, body_line: int | None) -> int | None:
+        return body_line + self.offset if body_line is not None else None
+
+    def render(self) -> Rendered:
+        post, front = self.post, self.post.front_matter
+        title = _front_text(front, "medium_title") or post.title
+        if len(title) > MEDIUM_MAX_TITLE_LENGTH:
+            self.warnings.add(None, f"title is {len(title)} characters; Medium ignores titles "
+                                    f"over {MEDIUM_MAX_TITLE_LENGTH}")
+        renderer = MediumRenderer(canonical_url=post.canonical_url, title=title,
+                                  image_url=self.image_url, warnings=self.warnings,
+                                  line_of=self.file_line)
+        blocks = [f"<h1>{_escape(title)}</h1>"]
+        subtitle = _front_text(front, "subtitle") or _front_text(front, "description")
+        if subtitle:
+            blocks.append(f"<h2>{_escape(' '.join(subtitle.split()))}</h2>")
+        blocks.extend(self.body_blocks(renderer))
+        blocks.extend(self.footer(title))
+        content = "\n".join(block for block in blocks if block) + "\n"
+        if self.options.upload_images and self.images:
+            known = cached_urls(self.images, self.context.image_cache, self.options.api_url)
+            content = substitute(content, known)
+        tags, tag_warnings = post_tags(post, self.options)
+        for warning in tag_warnings:
+            self.warnings.add(None, warning)
+        return Rendered(
+            title=title,
+            html=content,
+            tags=tags,
+            warnings=tuple(_format(line, message) for line, message in self.warnings.items),
+            publish_status=self.publish_status(),
+            images=tuple(dict.fromkeys(self.images)),
+            refusal=public_url_problem(post.canonical_url),
         )
-    tags, tag_warnings = medium_tags(post.tags)
-    warnings.extend(tag_warnings)
-    return Rendered(title=title, html=content, tags=tags, warnings=tuple(warnings))
+
+    def body_blocks(self, renderer: MediumRenderer) -> list[str]:
+        text = self.post.body
+        suffix = self.post.path.suffix.lower()
+        if suffix == ".mdx":
+            stripped = strip_mdx(text)
+            text = stripped.text
+            for line, message in stripped.warnings:
+                self.warnings.add(self.file_line(line), message)
+        elif self.context.generator == "jekyll":
+            text = _strip_kramdown(text)
+            if self.post.front_matter.get("render_with_liquid") is not False:
+                text = self.liquid(text)
+        if suffix == ".html" and self.context.generator == "jekyll":
+            converted = rawhtml.convert_block(text, RawHtmlHooks(renderer))
+            return [converted] if converted else []
+        tokens = parse_markdown(text)
+        return renderer.document(tokens)
+
+    def liquid(self, text: str) -> str:
+        if "{%" not in text and "{{" not in text:
+            return text
+        # Imported here: the Liquid engine costs a tenth of a second, and most posts have none.
+        from syncd.liquid import render_liquid
+
+        post = self.post
+        page: dict[str, Any] = dict(post.front_matter)
+        page.update(title=post.title, date=post.date, path=post.source, tags=list(post.tags))
+        if post.canonical_url and self.context.site_url and \
+                post.canonical_url.startswith(self.context.site_url):
+            page["url"] = post.canonical_url[len(self.context.site_url):]
+        links = self.context.links
+        assert links is not None
+        result = render_liquid(text, site=self.context.site_data, page=page, links=links,
+                               site_url=self.context.site_url or "",
+                               base_path=self.context.base_path)
+        for line, message in result.warnings:
+            self.warnings.add(self.file_line(line), message)
+        return result.text
+
+    def image_url(self, src: str, line: int | None) -> str | None:
+        """The URL Medium is sent for an image reference, or ``None`` (warned) to leave it out."""
+        located: ImageSource = self.site_files.locate(src, self.post.canonical_url,
+                                                      self.page_file)
+        shown = src if len(src) <= 80 else src[:77] + "..."
+        if located.url is None:
+            self.warnings.add(line, f"image {shown!r} left out: {located.problem}")
+            return None
+        if not located.is_local:
+            return located.url
+        if located.file is None:
+            if self.context.site_root is not None:
+                self.warnings.add(line, f"image {shown!r} is not in the site folder; Medium "
+                                        f"will fetch {located.url}: make sure it is published")
+            return located.url
+        if self.options.upload_images:
+            content_type = sniff_type(located.file)
+            if content_type is None:
+                self.warnings.add(line, f"image {shown!r} is not JPEG, PNG, GIF or TIFF, so it "
+                                        f"is not uploaded; Medium will fetch {located.url}")
+            else:
+                self.images.append(LocalImage(located.url, located.file, content_type))
+        return located.url
+
+    def footer(self, title: str) -> list[str]:
+        """``[medium] footer``, with ``{url}`` as a link to the canonical URL."""
+        template = self.options.footer
+        url = self.post.canonical_url
+        if not template.strip() or not url:
+            return []
+        parts: list[str] = []
+        for literal, name, _, _ in string.Formatter().parse(template):
+            parts.append(_escape(literal))
+            if name == "url":
+                parts.append(f'<a href="{html.escape(url)}">{_escape(url)}</a>')
+            elif name == "title":
+                parts.append(_escape(title))
+        return ["<hr>", f"<p><em>{''.join(parts)}</em></p>"]
+
+    def publish_status(self) -> str | None:
+        value = self.post.front_matter.get("medium_status")
+        if value is None:
+            return None
+        if isinstance(value, str) and value in PUBLISH_STATUSES:
+            return value
+        listed = ", ".join(PUBLISH_STATUSES)
+        self.warnings.add(None, f"medium_status {value!r} is not one of {listed}; the "
+                                "configured publish_status is used")
+        return None
+
+
+def parse_markdown(text: str) -> list[dict[str, Any]]:
+    """mistune's token tree for ``text``; top-level tokens carry their ``_line``."""
+    tokens, _ = _markdown().parse(text, state=_LineState())
+    assert isinstance(tokens, list)
+    return tokens
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> mistune.Markdown:
+    markdown = mistune.create_markdown(renderer=None, plugins=list(MARKDOWN_PLUGINS))
+    parse_method = markdown.block.parse_method
+
+    def noting_lines(match: re.Match[str], state: BlockState) -> int | None:
+        """mistune's own dispatch; the blocks it adds at the top get the line it matched."""
+        before = len(state.tokens)
+        end = parse_method(match, state)
+        if isinstance(state, _LineState) and state.parent is None:
+            line = state.line_at(match.start())
+            for token in state.tokens[before:]:
+                token.setdefault("_line", line)
+        return end
+
+    markdown.block.parse_method = noting_lines  # type: ignore[method-assign]
+    return markdown
+
+
+class _LineState(BlockState):
+    """mistune's block state, noting the line each top-level block starts on."""
+
+    def line_at(self, position: int) -> int:
+        starts = self.env.get("_newlines")
+        if starts is None:
+            starts = [i for i, char in enumerate(self.src) if char == "\n"]
+            self.env["_newlines"] = starts
+        return bisect.bisect_left(starts, position) + 1
+
+    def add_paragraph(self, text: str) -> None:
+        last = self.last_token()
+        extends = last is not None and last["type"] == "paragraph"
+        super().add_paragraph(text)
+        if self.parent is None and not extends:
+            self.tokens[-1]["_line"] = self.line_at(self.cursor)
+
+
+def post_tags(post: Post, options: RenderOptions) -> tuple[tuple[str, ...], list[str]]:
+    """Medium's tags for ``post``: ``medium_tags``, else ``tags`` (plus ``categories`` when
+    ``[medium] tags_from_categories``), normalised and cut to Medium's rules."""
+    front = post.front_matter
+    if front.get("medium_tags") is not None:
+        raw = _words(front["medium_tags"])
+    else:
+        raw = list(post.tags)
+        if options.tags_from_categories:
+            raw.extend(_words(front.get("categories")) + _words(front.get("category")))
+    seen: set[str] = set()
+    unique: list[str] = []
+    for tag in raw:
+        tag = " ".join(tag.split())
+        if tag and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            unique.append(tag)
+    tags, warnings = medium_tags(tuple(unique))
+    return tags, warnings
+
+
+def _words(value: Any) -> list[str]:
+    """A front matter list, or a string of words (comma-separated when it has commas)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [w.strip() for w in (value.split(",") if "," in value else value.split())]
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if v is not None]
+    return [str(value)]
 
 
 def medium_tags(tags: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
@@ -91,19 +322,26 @@ def medium_tags(tags: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
     return tuple(kept[:MEDIUM_MAX_TAGS]), warnings
 
 
-def _drop_leading_title_heading(body: str, title: str) -> str:
-    """Remove a first ATX heading that repeats the title, so the title is not shown twice."""
-    lines = body.lstrip("\n").split("\n", 1)
-    first = lines[0].strip()
-    if first.startswith("#"):
-        text = first.lstrip("#").strip().rstrip("#").strip()
-        if _same_text(text, title):
-            return lines[1] if len(lines) > 1 else ""
-    return body
-
-
-def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+def public_url_problem(url: str | None) -> str | None:
+    """Why ``url`` cannot be a post's canonical link on Medium, or ``None`` when it can."""
+    if not url:
+        return "the post has no canonical URL"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"its canonical URL {url!r} is not an absolute web address"
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local")) or host == "":
+        return (f"its canonical URL {url} points at this machine; set `url` in _config.yml "
+                "or [site] url in syncd's config to the public address")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if address.is_loopback or address.is_private or address.is_unspecified or \
+            address.is_link_local:
+        return (f"its canonical URL {url} is a private address; set `url` in _config.yml or "
+                "[site] url in syncd's config to the public address")
+    return None
 
 
 def payload_fields(rendered: Rendered) -> dict[str, Any]:
@@ -114,3 +352,66 @@ def payload_fields(rendered: Rendered) -> dict[str, Any]:
         "content": rendered.html,
         "tags": list(rendered.tags),
     }
+
+
+def _strip_kramdown(text: str) -> str:
+    """kramdown's ``{: …}`` attribute lists and ``{::…}`` extensions, outside code."""
+    if "{:" not in text and "{#" not in text:
+        return text
+    pieces = _split_fenced(text)
+    for index in range(0, len(pieces), 2):
+        piece = _KRAMDOWN_TOC.sub(lambda m: "\n" * m.group(0).count("\n"), pieces[index])
+        piece = _KRAMDOWN_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), piece)
+        pieces[index] = _KRAMDOWN_HEADER_ID.sub("", _KRAMDOWN_MARKUP.sub("", piece))
+    return "".join(pieces)
+
+
+def _split_fenced(text: str) -> list[str]:
+    """``text`` as [prose, code, prose, code, …] around fenced code blocks."""
+    pieces: list[str] = []
+    position = 0
+    while True:
+        opened = _FENCE.search(text, position)
+        if opened is None:
+            break
+        fence = opened.group(1)
+        closer = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$",
+                            re.MULTILINE)
+        line_end = text.find("\n", opened.end())
+        closed = closer.search(text, line_end + 1) if line_end >= 0 else None
+        end = closed.end() if closed else len(text)
+        pieces.extend([text[position:opened.start()], text[opened.start():end]])
+        position = end
+    pieces.append(text[position:])
+    return pieces
+
+
+def _body_offset(post: Post) -> int:
+    """Lines in the file before the body (the front matter), so warnings name file lines."""
+    try:
+        text = post.path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    body = post.body
+    if body and text.endswith(body):
+        return text[: len(text) - len(body)].count("\n")
+    return 0
+
+
+def _front_text(front: dict[str, Any] | Any, key: str) -> str | None:
+    value = front.get(key) if hasattr(front, "get") else None
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+        return str(value).strip()
+    return None
+
+
+def _format(line: int | None, message: str) -> str:
+    return f"line {line}: {message}" if line is not None else message
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+__all__ = ["Rendered", "RenderContext", "RenderOptions", "medium_tags", "payload_fields",
+           "post_tags", "render_post"]

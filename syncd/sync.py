@@ -10,6 +10,7 @@ doubt: syncd may fail to post, but it never posts twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,7 @@ from typing import Any
 from syncd.config import MediumConfig
 from syncd.engine import DEFER, ERROR, PlanItem, due, fingerprint
 from syncd.errors import EXIT_OK, EXIT_POST_FAILURES, AuthError, LedgerError
+from syncd.images import upload_images
 from syncd.ledger import FAILED, IN_DOUBT, POSTED, POSTING, Entry, Ledger, now_iso
 from syncd.medium import (
     CreatedPost,
@@ -28,7 +30,9 @@ from syncd.medium import (
     Rejected,
     TokenRefused,
 )
+from syncd.model import Post
 from syncd.render import Rendered, payload_fields, render_post
+from syncd.render_context import RenderContext
 
 log = logging.getLogger("syncd")
 
@@ -97,15 +101,22 @@ class PassReport:
         return ", ".join(parts)
 
 
-def create_body(rendered: Rendered, canonical_url: str, medium: MediumConfig) -> dict[str, Any]:
-    """The create-post request body for one rendered post."""
+def create_body(rendered: Rendered, canonical_url: str, medium: MediumConfig,
+                published_at: dt.datetime | None = None) -> dict[str, Any]:
+    """The create-post request body for one rendered post.
+
+    The post's own ``medium_status`` wins over ``[medium] publish_status``; ``published_at``
+    (the post's date, when backdating) becomes Medium's ``publishedAt``.
+    """
     body = payload_fields(rendered)
     body["canonicalUrl"] = canonical_url
-    body["publishStatus"] = medium.publish_status
+    body["publishStatus"] = rendered.publish_status or medium.publish_status
     if medium.license:
         body["license"] = medium.license
     if medium.notify_followers is not None:
         body["notifyFollowers"] = medium.notify_followers
+    if published_at is not None:
+        body["publishedAt"] = published_at.isoformat()
     return body
 
 
@@ -122,12 +133,20 @@ def run_pass(
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     hold_posts: str | None = None,
+    render_context: RenderContext | None = None,
 ) -> PassReport:
     """Post every due item once; stop at a refused token (AuthError, exit 3).
 
     ``hold_posts`` (a reason) holds every due post back without a request.
+    ``render_context`` describes the site for rendering; by default it is built from the
+    items' posts (all of the site's posts: ``post_url`` needs them), ``[medium]`` and the
+    ledger's folder (the image upload cache).
     """
     report = PassReport(dry_run=dry_run)
+    if render_context is None:
+        render_context = RenderContext.build(
+            [item.post for item in items if item.post is not None], medium=medium,
+            ledger=ledger.path)
     for item in items:
         if item.action == ERROR:
             report.read_errors.append(item)
@@ -154,7 +173,8 @@ def run_pass(
         if should_stop is not None and should_stop():
             log.info("stopping: %d due posts left for the next pass", len(queue) - index)
             break
-        outcome = _post_one(item, ledger, client, user_id, medium, dry_run, backfill, render)
+        outcome = _post_one(item, ledger, client, user_id, medium, dry_run, backfill,
+                            lambda post: render(post, render_context), render_context)
         report.outcomes.append(outcome)
         if progress is not None:
             progress(index + 1, len(queue))
@@ -173,27 +193,35 @@ def _post_one(
     medium: MediumConfig,
     dry_run: bool,
     backfill: bool,
-    render: Callable[..., Rendered],
+    render: Callable[[Post], Rendered],
+    render_context: RenderContext,
 ) -> Outcome:
     assert item.post is not None and item.canonical_url is not None
     rendered = render(item.post)
     for warning in item.post.warnings + rendered.warnings:
         log.warning("%s: %s", item.source, warning)
-    body = create_body(rendered, item.canonical_url, medium)
-    if backfill and item.date is not None:
-        # An old post keeps its own date on Medium instead of arriving as news.
-        body["publishedAt"] = item.date.isoformat()
+    if rendered.refusal is not None:
+        log.error("%s: not sent: %s", item.source, rendered.refusal)
+        return Outcome(item, "not-sent", rendered.refusal)
+    # An old post keeps its own date on Medium instead of arriving as news.
+    backdated = item.date if (backfill or medium.backdate) else None
     if dry_run:
         log.info("%s: would post %r (%s)", item.source, rendered.title, item.canonical_url)
         return Outcome(item, "would-post")
     assert client is not None and user_id is not None
+    if medium.upload_images and rendered.images:
+        uploaded = _upload_images(item, rendered, client, render_context, medium)
+        if isinstance(uploaded, Outcome):
+            return uploaded
+        rendered = uploaded
+    body = create_body(rendered, item.canonical_url, medium, backdated)
     previous = item.entry
     intent = Entry(
         canonical_url=item.canonical_url,
         source=item.source,
         state=POSTING,
         title=rendered.title,
-        publish_status=medium.publish_status,
+        publish_status=body["publishStatus"],
         attempted_at=now_iso(),
         fingerprint=fingerprint(item.post),
     )
@@ -239,6 +267,30 @@ def _post_one(
         raise
     log.info("%s: posted %r → %s", item.source, rendered.title, created.url)
     return Outcome(item, "posted", medium_url=created.url)
+
+
+def _upload_images(item: PlanItem, rendered: Rendered, client: MediumClient,
+                   render_context: RenderContext, medium: MediumConfig) -> Rendered | Outcome:
+    """Upload the post's local images (once each, by content), before the intent is recorded.
+
+    An upload that got no answer holds the post back (``not-sent``): nothing was created,
+    and the next pass tries again, rather than sending the post without its images.
+    """
+    cache = render_context.image_cache
+    if cache is None:
+        return rendered
+    try:
+        result = upload_images(rendered.images, client, cache, medium.api_url)
+    except OSError as exc:
+        log.error("%s: not sent: the image cache %s cannot be written: %s", item.source,
+                  cache.path, exc.strerror or exc)
+        return Outcome(item, "not-sent", f"image cache: {exc.strerror or exc}")
+    for warning in result.warnings:
+        log.warning("%s: %s", item.source, warning)
+    if result.failure is not None:
+        log.error("%s: not sent: %s; the next pass tries again", item.source, result.failure)
+        return Outcome(item, "not-sent", result.failure)
+    return rendered.with_image_urls(result.urls)
 
 
 SITE_WIDE_MOVE = 5

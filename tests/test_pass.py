@@ -294,7 +294,12 @@ def test_options_work_before_and_after_the_command(blog: Path) -> None:
     quiet = run_syncd("-q", "--once", "--dry-run", "--config", str(blog), env=ENV)
     assert quiet.returncode == 0
     assert quiet.stderr.splitlines() == [
-        "warning: _posts/2025-07-20-third-time.markdown: Medium keeps only 3 tags; not sent: four"
+        "warning: _posts/2024-03-10-second-thoughts.md: line 8: image '/assets/pic.png' is not "
+        "in the site folder; Medium will fetch https://blog.example/assets/pic.png: make sure "
+        "it is published",
+        "warning: _posts/2024-03-10-second-thoughts.md: line 8: an image inside a paragraph is "
+        "shown after it (Medium has no inline images)",
+        "warning: _posts/2025-07-20-third-time.markdown: Medium keeps only 3 tags; not sent: four",
     ]
 
 

@@ -21,7 +21,8 @@ def test_title_is_the_first_heading_and_not_doubled() -> None:
     assert rendered.html.count("Hello") == 1
     assert "<p>First paragraph.</p>" in rendered.html
     other = render_post(make("## Background\n\ntext"))
-    assert other.html.startswith("<h1>Hello</h1>\n<h2>Background</h2>")
+    # The body's highest heading level is Medium's large heading; the title stays first.
+    assert other.html.startswith("<h1>Hello</h1>\n<h1>Background</h1>")
 
 
 def test_title_is_escaped() -> None:
@@ -49,3 +50,30 @@ def test_tags_follow_medium_rules_with_warnings() -> None:
     assert any("far-too-long" in w for w in warnings)
     assert any("extra" in w for w in warnings)
     assert medium_tags(("a", "b")) == (("a", "b"), [])
+
+
+def test_medium_has_two_heading_levels() -> None:
+    html = render_post(make("## Big\n\n### Small\n\n#### Smaller\n\n##### Tiny\n")).html
+    assert "<h1>Big</h1>\n<h2>Small</h2>\n<h2>Smaller</h2>\n<h2>Tiny</h2>" in html
+
+
+def test_a_bare_embed_url_stays_a_bare_link_paragraph() -> None:
+    html = render_post(make("Watch:\n\nhttps://www.youtube.com/watch?v=abc\n")).html
+    assert ('<p><a href="https://www.youtube.com/watch?v=abc">'
+            "https://www.youtube.com/watch?v=abc</a></p>") in html
+
+
+def test_render_with_liquid_false_leaves_liquid_as_text_jekyll_shows() -> None:
+    post = make("Literal {{ site.url }}.")
+    literal = render_post(Post(**{**post.__dict__, "front_matter": {"render_with_liquid": False}}))
+    assert "<p>Literal {{ site.url }}.</p>" in literal.html
+    # Without a site folder, site.url is what the canonical URL proves it to be.
+    assert '<p>Literal <a href="https://example.com">https://example.com</a>.</p>' in \
+        render_post(post).html
+
+
+def test_attribution_footer_links_the_canonical_url() -> None:
+    html = render_post(make("Body.")).html
+    assert html.endswith(
+        '<hr>\n<p><em>Originally published at <a href="https://example.com/2020/01/02/'
+        'hello.html">https://example.com/2020/01/02/hello.html</a></em></p>\n')

@@ -1,0 +1,3 @@
+module.exports = {
+  siteMetadata: { title: "Corpus on Gatsby", siteUrl: "https://gatsby.corpus.example" },
+};
