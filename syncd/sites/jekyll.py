@@ -1,39 +1,58 @@
 """The Jekyll site reader: every post file, with the URL Jekyll 4 publishes it at.
 
-Jekyll is the truth here, not its documentation: the rules below follow Jekyll's own code
-(``Document#populate_title``, ``Drops::UrlDrop``, ``URL#generate_url_from_drop``,
-``URL.escape_path``, ``Utils.slugify``, the ``absolute_url`` filter), and the tests compare
-them with URLs recorded from a real ``jekyll build`` (``tests/data/jekyll``).
+Jekyll is the truth here, not its documentation: the rules below follow Jekyll 4.3's own
+code, named in each docstring (``Reader#read_directories``, ``EntryFilter``,
+``Document#populate_title``, ``FrontmatterDefaults``, ``Drops::UrlDrop``,
+``URL#generate_url_from_drop``, ``URL.escape_path``, ``Utils.slugify``, the ``absolute_url``
+filter), with the Ruby, Psych and Addressable behaviour they lean on in
+:mod:`syncd.sites.ruby`. ``tests/test_urls_differential.py`` builds generated sites with the
+real ``jekyll`` and compares every URL; ``tests/test_jekyll_truth.py`` keeps recorded cases.
 
-The reader is split so that later rules slot in: :func:`discover` finds post files,
-:func:`read_post` parses one, and :class:`Permalinks` turns a post into its URL.
+The reader is split as Jekyll is: :func:`discover` finds post files, :func:`read_post`
+reads one into Jekyll's document data, and :class:`Permalinks` turns that into its URL.
+
+Where Jekyll would publish something that cannot be a canonical URL, the post is reported
+as an error instead: an impossible date Ruby rolls over (``2024-02-31``), a slug with no
+letters or digits (``…/.html``), two posts at one URL, a date syncd cannot read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import glob
+import os
 import re
+import tomllib
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from syncd.errors import SyncdError
 from syncd.model import Post, PostError, SiteScan
-from syncd.sites.postfile import PostFileError, parse_post_file
+from syncd.sites import ruby
+from syncd.sites.postfile import PostFileError, read_post_text, yaml_kind, yaml_problem
 
-CONFIG_FILE = "_config.yml"
+CONFIG_FILES = ("_config.yml", "_config.yaml", "_config.toml")
 POSTS_DIR = "_posts"
 DRAFTS_DIR = "_drafts"
 DEFAULT_MARKDOWN_EXT = "markdown,mkdown,mkdn,mkd,md"
+DEFAULT_EXCLUDES = (
+    ".sass-cache", ".jekyll-cache", "gemfiles", "Gemfile", "Gemfile.lock", "node_modules",
+    "vendor/bundle/", "vendor/cache/", "vendor/gems/", "vendor/ruby/",
+)  # fmt: skip
 
-# Document::DATE_FILENAME_MATCHER, applied to a file name.
-DATE_FILENAME = re.compile(r"^(\d{2,4}-\d{1,2}-\d{1,2})-(.*)(\.[^.]+)$")
+# Document::DATE_FILENAME_MATCHER and DATELESS_FILENAME_MATCHER.
+DATE_FILENAME = re.compile(r"^(?>.+/)*?(\d{2,4}-\d{1,2}-\d{1,2})-([^/]*)(\.[^.]+)$")
+DATELESS_FILENAME = re.compile(r"^(?:.+/)*(.*)(\.[^.]+)$")
+# Document::YAML_FRONT_MATTER_REGEXP (Ruby's \s is ASCII whitespace).
+FRONT_MATTER = re.compile(
+    r"\A(---[ \t\r\n\f\v]*\n.*?\n?)^((?:---|\.\.\.)[ \t\r\n\f\v]*$\n?)", re.DOTALL | re.MULTILINE
+)
 
 STYLE_TO_PERMALINK = {
     "none": "/:categories/:title:output_ext",
@@ -42,102 +61,206 @@ STYLE_TO_PERMALINK = {
     "pretty": "/:categories/:year/:month/:day/:title/",
     "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
 }
-
-# Characters Addressable leaves unescaped in a path (RFC 3986 pchar plus "/").
-_PATH_SAFE = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/"
-)
-_PLAIN_PATH = re.compile(r"^[a-zA-Z0-9./-]+$")
-_PRETTY_KEEP = frozenset("._~!$&'()+,;=@")
+_SPECIAL_LEADING = (".", "_", "#", "~")
+_YAML_EXTS = (".yaml", ".yml")
 
 
 class SiteError(SyncdError):
     """The site as a whole cannot be read (its _config.yml is broken, it has no URL)."""
 
 
+class PostReadError(Exception):
+    """One post file cannot be used; the message is the reason shown to the user."""
+
+
 @dataclass(frozen=True)
 class JekyllConfig:
     """The parts of ``_config.yml`` that decide which posts exist and where they live."""
 
+    source: str
     url: str
     baseurl: str
     permalink: str
     timezone: dt.tzinfo
     markdown_ext: frozenset[str]
+    include: tuple[Any, ...] = (".htaccess",)
+    exclude: tuple[Any, ...] = DEFAULT_EXCLUDES
+    defaults: tuple[Mapping[str, Any], ...] = ()
+    collections_dir: str = ""
+    future: bool = False
+    unpublished: bool = False
+    safe: bool = False
+    site_url: str | None = None
 
     @property
-    def site_url(self) -> str:
-        return self.url + self.baseurl.rstrip("/")
+    def collections_path(self) -> str:
+        """``Site#collections_path``: where ``_posts`` folders are read from."""
+        if not self.collections_dir:
+            return self.source
+        return os.path.normpath(os.path.join(self.source, self.collections_dir))
 
 
-def read_site(root: Path, site_url: str | None = None) -> SiteScan:
-    """Read every post file under ``root``; ``site_url`` overrides url + baseurl."""
-    config = load_jekyll_config(root, site_url)
+def read_site(root: Path, site_url: str | None = None,
+              config_files: tuple[str, ...] | None = None) -> SiteScan:
+    """Read every post file under ``root``; ``site_url`` overrides url + baseurl.
+
+    ``config_files`` are Jekyll's ``--config`` files, relative to ``root`` (default: the
+    first of ``_config.yml``, ``_config.yaml``, ``_config.toml``).
+    """
+    config = load_jekyll_config(root, site_url, config_files)
     permalinks = Permalinks(config)
     posts: list[Post] = []
     errors: list[PostError] = []
-    for path, draft in discover(root, config):
-        source = path.relative_to(root).as_posix()
+    for found in discover(config):
         try:
-            post = read_post(root, path, source, draft, config, permalinks)
+            post = read_post(root, found, config, permalinks)
         except PostReadError as exc:
-            errors.append(PostError(source=source, path=path, reason=str(exc)))
+            errors.append(PostError(source=found.source, path=found.path, reason=str(exc)))
         else:
             posts.append(post)
-    return SiteScan(posts=tuple(posts), errors=tuple(errors))
+    posts, clashes = _separate_url_clashes(posts)
+    return SiteScan(posts=tuple(posts), errors=tuple(errors + clashes))
 
 
-def load_jekyll_config(root: Path, site_url: str | None) -> JekyllConfig:
-    """Read ``_config.yml`` with Jekyll's defaults for every key syncd uses."""
-    config_path = root / CONFIG_FILE
+def _separate_url_clashes(posts: list[Post]) -> tuple[list[Post], list[PostError]]:
+    """Posts that share one URL: Jekyll writes one page there, so none of them is usable."""
+    by_url: dict[str, list[Post]] = {}
+    for post in posts:
+        if post.canonical_url is not None:
+            by_url.setdefault(post.canonical_url, []).append(post)
+    clashing = {post.source: group for group in by_url.values() if len(group) > 1
+                for post in group}
+    kept = [post for post in posts if post.source not in clashing]
+    errors = []
+    for post in posts:
+        if post.source in clashing:
+            others = ", ".join(p.source for p in clashing[post.source] if p is not post)
+            errors.append(PostError(
+                source=post.source, path=post.path,
+                reason=f"has the same URL as {others} ({post.canonical_url}); Jekyll writes "
+                       "only one page there, so give one of them its own `permalink` or slug",
+            ))
+    return kept, errors
+
+
+# _config.yml ------------------------------------------------------------------------------
+
+
+def load_jekyll_config(root: Path, site_url: str | None,
+                       config_files: tuple[str, ...] | None = None) -> JekyllConfig:
+    """Jekyll.configuration: the config files over Jekyll's defaults, for the keys syncd uses."""
     data: dict[str, Any] = {}
-    if config_path.is_file():
-        try:
-            loaded = yaml.safe_load(config_path.read_text(encoding="utf-8-sig"))
-        except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-            raise SiteError(f"{config_path}: cannot be read: {_one_line(exc)}") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise SiteError(f"{config_path}: must be a YAML mapping of settings")
-        data = loaded or {}
-    if site_url:
-        url, baseurl = site_url.rstrip("/"), ""
-    else:
-        url = str(data.get("url") or "").rstrip("/")
-        baseurl = str(data.get("baseurl") or "")
-        if not url:
-            raise SiteError(
-                f"{config_path}: has no `url`, so the posts' public addresses are unknown; "
-                "set `url` there or `[site] url` in syncd's config"
-            )
-    if baseurl and not baseurl.startswith("/"):
-        baseurl = "/" + baseurl
-    permalink = _posts_permalink(data)
-    extensions = str(data.get("markdown_ext") or DEFAULT_MARKDOWN_EXT)
+    names = config_files or (next((n for n in CONFIG_FILES if (root / n).is_file()),
+                                  CONFIG_FILES[0]),)
+    for name in names:
+        data = deep_merge(data, _read_config_file(root / name, required=bool(config_files)))
+    shown = root / names[-1]
+    for option in ("include", "exclude"):
+        if option in data and not isinstance(data[option], list):
+            raise SiteError(f"{shown}: `{option}` should be a list, not {data[option]!r}")
+    exclude = data.get("exclude")
+    exclude_list = list(exclude) if isinstance(exclude, list) else []
+    exclude_list += [e for e in DEFAULT_EXCLUDES if e not in exclude_list]
+    include = data["include"] if isinstance(data.get("include"), list) else [".htaccess"]
+    url, baseurl = _site_address(data, site_url, shown)
+    defaults = data.get("defaults")
+    collections_dir = data.get("collections_dir") or ""
     return JekyllConfig(
+        source=os.path.abspath(root),
         url=url,
         baseurl=baseurl,
-        permalink=permalink,
-        timezone=_site_timezone(data.get("timezone"), config_path),
-        markdown_ext=frozenset("." + e.strip().lower() for e in extensions.split(",") if e),
+        permalink=_posts_permalink(data),
+        timezone=_site_timezone(data.get("timezone"), shown),
+        markdown_ext=frozenset(
+            "." + e.strip().lower()
+            for e in ruby.to_s(data.get("markdown_ext") or DEFAULT_MARKDOWN_EXT).split(",")
+            if e.strip()
+        ),
+        include=tuple(include),
+        exclude=tuple(exclude_list),
+        defaults=tuple(d for d in defaults if _valid_default(d))
+        if isinstance(defaults, list) else (),
+        collections_dir=str(collections_dir),
+        future=ruby.truthy(data.get("future", False)),
+        unpublished=ruby.truthy(data.get("unpublished", False)),
+        safe=ruby.truthy(data.get("safe", False)),
+        site_url=site_url,
     )
 
 
+def _read_config_file(path: Path, required: bool) -> dict[str, Any]:
+    if not path.is_file():
+        if required:
+            raise SiteError(f"{path}: the Jekyll configuration file is missing")
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        if path.suffix.lower() == ".toml":
+            loaded: Any = tomllib.loads(text)
+        else:
+            loaded = ruby.load_yaml(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise SiteError(f"{path}: cannot be read: {_one_line(exc)}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise SiteError(f"{path}: must be a YAML mapping of settings")
+    return {str(k): v for k, v in loaded.items()}
+
+
+def _site_address(data: Mapping[str, Any], site_url: str | None, shown: Path) -> tuple[str, str]:
+    """``url`` and ``baseurl`` as the absolute_url filter reads them; syncd's ``[site] url``
+    stands for both when given."""
+    if site_url:
+        return site_url, ""
+    url = ruby.to_s(data.get("url")) if _is_text(data.get("url")) else ""
+    if not url:
+        raise SiteError(
+            f"{shown}: has no `url`, so the posts' public addresses are unknown; "
+            "set `url` there or `[site] url` in syncd's config"
+        )
+    parsed = ruby.URI.parse(url)
+    if (parsed.scheme or "").lower() not in ("http", "https") or not parsed.authority:
+        raise SiteError(f"{shown}: `url` must be an absolute http(s) address, not {url!r}")
+    baseurl = data.get("baseurl")
+    return url, "" if baseurl is None else _text_or_fail(baseurl, shown, "baseurl")
+
+
+def _is_text(value: Any) -> bool:
+    return value is not None and not isinstance(value, (list, dict))
+
+
+def _text_or_fail(value: Any, shown: Path, key: str) -> str:
+    try:
+        return ruby.to_s(value)
+    except ruby.RubyError:
+        raise SiteError(f"{shown}: `{key}` must be text, not {value!r}") from None
+
+
 def _posts_permalink(data: Mapping[str, Any]) -> str:
-    """``collections.posts.permalink``, else the site's ``permalink`` style or template."""
+    """Configuration#add_default_collections: ``collections.posts.permalink`` as written,
+    else the site's ``permalink`` style (a name Jekyll knows) or template."""
     collections = data.get("collections")
+    if isinstance(collections, list):
+        collections = {str(name): {} for name in collections}
     if isinstance(collections, dict):
         posts = collections.get("posts")
-        if isinstance(posts, dict) and posts.get("permalink"):
-            return str(posts["permalink"])
-    style = data.get("permalink", "date")
+        if isinstance(posts, dict) and ruby.truthy(posts.get("permalink")):
+            return ruby.to_s(posts["permalink"])
+    style = data.get("permalink")
     if style is None:
         style = "date"
-    return STYLE_TO_PERMALINK.get(str(style), str(style))
+    text = ruby.to_s(style)
+    return STYLE_TO_PERMALINK.get(text, text)
+
+
+def _valid_default(entry: Any) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("values"), dict)
 
 
 def _site_timezone(name: Any, config_path: Path) -> dt.tzinfo:
     """The zone Jekyll converts every date to: ``timezone`` in _config.yml, else the machine's."""
-    if name:
+    if ruby.truthy(name):
         try:
             return ZoneInfo(str(name))
         except (ZoneInfoNotFoundError, ValueError):
@@ -147,8 +270,6 @@ def _site_timezone(name: Any, config_path: Path) -> dt.tzinfo:
 
 def local_timezone() -> dt.tzinfo:
     """The machine's zone as Ruby sees it: $TZ, else /etc/localtime, else UTC."""
-    import os
-
     tz = os.environ.get("TZ", "").lstrip(":")
     if tz:
         try:
@@ -162,117 +283,389 @@ def local_timezone() -> dt.tzinfo:
         return dt.UTC
 
 
-def discover(root: Path, config: JekyllConfig) -> Iterator[tuple[Path, bool]]:
-    """Post files in a stable order: ``_posts/`` (dated names) then ``_drafts/``."""
-    posts_dir = root / POSTS_DIR
-    for path in _walk(posts_dir):
-        if DATE_FILENAME.match(path.name) and _is_post_extension(path, config):
-            yield path, False
-    for path in _walk(root / DRAFTS_DIR):
-        if _is_post_extension(path, config):
-            yield path, True
+# Discovery ------------------------------------------------------------------------------
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder).parts
-        if any(_is_ignored_name(part) for part in relative):
-            continue
-        if path.is_file():
-            yield path
+@dataclass(frozen=True)
+class FoundPost:
+    """A file Jekyll reads as a post (or a draft)."""
+
+    path: Path
+    source: str  # relative to the site root: syncd's name for the post
+    relative_path: str  # relative to the collections folder: Jekyll's document path
+    draft: bool
 
 
-def _is_ignored_name(name: str) -> bool:
-    """Jekyll's EntryFilter: hidden, special and backup names are not content."""
-    return name.startswith((".", "_", "#")) or name.endswith("~")
+def discover(config: JekyllConfig) -> Iterator[FoundPost]:
+    """Reader#read_directories: every ``_posts`` (and ``_drafts``) folder Jekyll reads.
+
+    Folders are walked from the root, skipping what EntryFilter skips (names starting with
+    ``.``, ``_``, ``#`` or ``~``, backups ending in ``~``, ``exclude:``), so
+    ``blog/_posts`` and ``a/b/_posts`` are read and ``_old/_posts`` is not.
+    """
+    walker = _Walker(config)
+    yield from walker.read_directories("")
 
 
-def _is_post_extension(path: Path, config: JekyllConfig) -> bool:
-    suffix = path.suffix.lower()
-    return suffix in config.markdown_ext or suffix == ".html"
+class _Walker:
+    def __init__(self, config: JekyllConfig) -> None:
+        self.config = config
+        self.source = config.source
+        self.seen: set[str] = set()
+
+    def read_directories(self, directory: str) -> Iterator[FoundPost]:
+        base = _file_join(self.source, directory) if directory else self.source
+        real = os.path.realpath(base)
+        if not os.path.isdir(base) or real in self.seen:
+            return
+        self.seen.add(real)
+        try:
+            names = sorted(os.listdir(base))
+        except OSError:
+            return
+        kept = self.filter(names, directory)
+        folders = [name for name in kept if os.path.isdir(os.path.join(base, name))]
+        yield from self.retrieve_posts(directory)
+        for name in folders:
+            yield from self.read_directories(_file_join(directory, name))
+
+    def retrieve_posts(self, directory: str) -> Iterator[FoundPost]:
+        collections_dir = self.config.collections_dir
+        if collections_dir and not directory.startswith("/" + collections_dir):
+            return
+        for entry in self.entries(directory, POSTS_DIR):
+            if DATE_FILENAME.match(entry):
+                yield self.found(directory, POSTS_DIR, entry, draft=False)
+        for entry in self.entries(directory, DRAFTS_DIR):
+            if DATELESS_FILENAME.match(entry):
+                yield self.found(directory, DRAFTS_DIR, entry, draft=True)
+
+    def found(self, directory: str, folder: str, entry: str, draft: bool) -> FoundPost:
+        absolute = _file_join(self.source, directory, folder, entry)
+        collections = self.config.collections_path
+        relative_path = absolute.replace(collections + "/", "", 1)
+        source = os.path.relpath(absolute, self.source).replace(os.sep, "/")
+        return FoundPost(Path(absolute), source, relative_path, draft)
+
+    def entries(self, directory: str, folder: str) -> list[str]:
+        """Reader#get_entries: ``Dir["**/*"]`` in the folder (no dot files, symlinked folders
+        not entered), through EntryFilter, folders dropped."""
+        base = _file_join(self.source, directory, folder)
+        if not os.path.isdir(base):
+            return []
+        found: list[str] = []
+        for current, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            prefix = os.path.relpath(current, base)
+            for name in sorted(filenames):
+                if name.startswith("."):
+                    continue
+                relative = name if prefix == "." else f"{prefix}/{name}"
+                if os.path.isfile(os.path.join(current, name)):
+                    found.append(relative)
+        base_directory = base[len(self.source):] if base.startswith(self.source) else base
+        return self.filter(found, base_directory)
+
+    def filter(self, entries: list[str], base_directory: str) -> list[str]:
+        """EntryFilter#filter."""
+        kept = []
+        for entry in entries:
+            if entry.endswith("."):
+                continue
+            included = self.glob_include(self.config.include, entry) or \
+                self.glob_include(self.config.include, entry.rsplit("/", 1)[-1])
+            if not included and self.excluded(entry, base_directory):
+                continue
+            if self.unsafe_symlink(entry, base_directory):
+                continue
+            if included:
+                kept.append(entry)
+                continue
+            basename = entry.rsplit("/", 1)[-1]
+            if entry.startswith(_SPECIAL_LEADING) or basename.startswith(_SPECIAL_LEADING):
+                continue
+            if entry.endswith("~"):
+                continue
+            kept.append(entry)
+        return kept
+
+    def excluded(self, entry: str, base_directory: str) -> bool:
+        patterns = [p for p in self.config.exclude if p not in self.config.include]
+        return self.glob_include(patterns, _file_join(base_directory, entry))
+
+    def unsafe_symlink(self, entry: str, base_directory: str) -> bool:
+        """In safe mode (GitHub Pages), symlinks leading out of the site are skipped."""
+        if not self.config.safe:
+            return False
+        path = _file_join(self.source, base_directory, entry)
+        return os.path.islink(path) and not os.path.realpath(path).startswith(self.source)
+
+    def glob_include(self, patterns: tuple[Any, ...] | list[Any], entry: str) -> bool:
+        """EntryFilter#glob_include?: fnmatch, or a plain prefix, against the source path."""
+        with_source = _file_join(self.source, entry)
+        is_directory = os.path.isdir(with_source)
+        for pattern in patterns:
+            if not isinstance(pattern, str):
+                continue
+            pattern_with_source = _file_join(self.source, pattern)
+            if ruby.fnmatch(pattern_with_source, with_source) \
+                    or with_source.startswith(pattern_with_source) \
+                    or (is_directory and pattern_with_source == with_source + "/"):
+                return True
+        return False
 
 
-class PostReadError(Exception):
-    """One post file cannot be used; the message is the reason shown to the user."""
+def _file_join(*parts: str) -> str:
+    """Ruby's ``File.join``: one ``/`` between parts, whatever they start or end with."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.rstrip("/") + "/" + part.lstrip("/")
+    return joined
 
 
-def read_post(
-    root: Path,
-    path: Path,
-    source: str,
-    draft: bool,
-    config: JekyllConfig,
-    permalinks: Permalinks,
-) -> Post:
+# One post -------------------------------------------------------------------------------
+
+
+def read_post(root: Path, found: FoundPost, config: JekyllConfig,
+              permalinks: Permalinks) -> Post:
+    """Document#read: defaults, then front matter, then title, slug, date and categories."""
     try:
-        front, body = parse_post_file(path)
+        text = read_post_text(found.path)
     except PostFileError as exc:
         raise PostReadError(str(exc)) from None
-    published = _published(front) and not draft
-    match = DATE_FILENAME.match(path.name)
-    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    slug = match.group(2) if match else stem
-    slug = slug.rstrip(".")
-    date = _post_date(front, match, path, config)
+    front, body = split_front_matter(text)
+    if found.path.suffix in _YAML_EXTS and not found.draft:
+        raise PostReadError(
+            "Jekyll reads a .yml file in _posts as data, dated at build time, so it has no "
+            "stable URL; syncd does not cross-post it"
+        )
+    document = Document(found.relative_path, config)
+    data = document.read(front)
+    published = (ruby.truthy(data.get("published", True)) or config.unpublished) \
+        and not found.draft
     warnings: list[str] = []
-    title = front.get("title")
+    title = document.given_title
     usable = isinstance(title, (str, int, float)) and not isinstance(title, bool)
     if not usable or not str(title).strip():
         # Jekyll's own fallback (Utils.titleize_slug), so Medium shows what the site shows.
-        fallback = _titleize_slug(slug)
+        fallback = titleize_slug(data["slug"] if isinstance(data.get("slug"), str) else "")
         if published:
             problem = "no `title`" if title is None else "`title` is not text"
             warnings.append(f"{problem} in the front matter; using {fallback!r} from the file name")
         title = fallback
     canonical_url = None
     if published:
-        canonical_url = permalinks.absolute_url(
-            permalinks.url(source=source, path=path, front=front, slug=slug, date=date)
-        )
+        canonical_url = permalinks.absolute_url(permalinks.url(found, data))
     return Post(
-        source=source,
-        path=path,
+        source=found.source,
+        path=found.path,
         canonical_url=canonical_url,
-        title=str(title).strip(),
-        date=date,
+        title=ruby.to_s(title).strip(),
+        date=data["date"],
         body=body,
-        tags=_tags(front),
+        tags=_tags(data, config.timezone),
         published=published,
-        draft=draft,
+        draft=found.draft,
         front_matter=front,
         warnings=tuple(warnings),
+        held_until_date=not config.future,
     )
 
 
-def _published(front: Mapping[str, Any]) -> bool:
-    """Jekyll publishes unless ``published`` is false, or present and empty (Ruby's nil)."""
-    if "published" not in front:
+def split_front_matter(text: str) -> tuple[dict[Any, Any], str]:
+    """Document#read_content: YAML between ``---`` lines (or ``---`` and ``...``), Psych-typed."""
+    found = FRONT_MATTER.match(text)
+    if found is None:
+        if re.match(r"\A---[ \t\r\n\f\v]*\n", text):
+            raise PostReadError("front matter is not closed by a line of ---")
+        return {}, text
+    yaml_text = found.group(1).split("\n", 1)[1] if "\n" in found.group(1) else ""
+    try:
+        loaded = ruby.load_yaml(yaml_text)
+    except yaml.YAMLError as exc:
+        raise PostReadError(f"bad YAML front matter: {yaml_problem(exc)}") from None
+    if not ruby.truthy(loaded):
+        return {}, text[found.end():]
+    if not isinstance(loaded, dict):
+        raise PostReadError(
+            f"front matter must be a YAML mapping (key: value lines), not a {yaml_kind(loaded)}"
+        )
+    return loaded, text[found.end():]
+
+
+@dataclass
+class Document:
+    """A post's data as Jekyll builds it (``Document#data``), for one file."""
+
+    relative_path: str
+    config: JekyllConfig
+    data: dict[Any, Any] = field(default_factory=dict)
+    given_title: Any = None  # the title from the front matter or defaults, before any fallback
+
+    def read(self, front: Mapping[Any, Any]) -> dict[Any, Any]:
+        self.categories_from_path()
+        defaults = FrontmatterDefaults(self.config).all(self.relative_path)
+        if defaults:
+            self.merge_data(defaults, "front matter defaults")
+        if front:
+            self.merge_data(dict(front), "front matter")
+        self.given_title = self.data.get("title")
+        self.populate_title()
+        self.populate_categories()
+        return self.data
+
+    def categories_from_path(self) -> None:
+        """Folders above ``_posts`` are categories; folders inside it are not."""
+        if self.relative_path.startswith(POSTS_DIR):
+            superdirs: list[str] = []
+        else:
+            above = re.sub(f"{POSTS_DIR}.*", "", self.relative_path, count=1, flags=re.DOTALL)
+            basename = self.relative_path.rsplit("/", 1)[-1]
+            superdirs = [part for part in above.split("/")
+                         if part and part not in (POSTS_DIR, basename)]
+        self.merge_data({"categories": superdirs}, "file path")
+
+    def merge_data(self, other: dict[Any, Any], origin: str) -> None:
+        """Document#merge_data!: categories are joined, a date is parsed at once."""
+        if "categories" in other and other["categories"] is not None:
+            categories = other["categories"]
+            if isinstance(categories, str):
+                categories = ruby.split_words(categories)
+            if isinstance(self.data.get("categories"), list):
+                if not isinstance(categories, list):
+                    raise PostReadError(
+                        f"`categories` in the {origin} must be a list or words separated by "
+                        f"spaces, not {categories!r}"
+                    )
+                categories = _ruby_union(self.data["categories"], categories)
+            other = {**other, "categories": categories}
+        self.data = deep_merge(self.data, other)
+        if "date" in self.data and not isinstance(self.data["date"], _JekyllTime):
+            self.data["date"] = _JekyllTime(parse_date(self.data["date"], self.config, origin))
+
+    def populate_title(self) -> None:
+        """Document#populate_title: date, slug and title from the file name."""
+        found = DATE_FILENAME.match(self.relative_path)
+        if found:
+            date_text, slug = found.group(1), found.group(2)
+            if not ruby.truthy(self.data.get("date")):
+                self.merge_data({"date": date_text}, "file name")
+        else:
+            dateless = DATELESS_FILENAME.match(self.relative_path)
+            slug = dateless.group(1) if dateless else ruby.basename_without_ext(
+                self.relative_path)
+            if not ruby.truthy(self.data.get("date")):
+                self.data["date"] = _JekyllTime(dt.datetime.fromtimestamp(
+                    os.stat(os.path.join(self.config.collections_path,
+                                         self.relative_path)).st_mtime,
+                    self.config.timezone))
+        slug = re.sub(r"\.*\Z", "", slug)
+        if not ruby.truthy(self.data.get("title")):
+            self.data["title"] = titleize_slug(slug)
+        if not ruby.truthy(self.data.get("slug")):
+            self.data["slug"] = slug
+
+    def populate_categories(self) -> None:
+        """Document#populate_categories: ``categories`` and ``category``, as text, once each."""
+        own = self.data.get("categories")
+        own_list = own if isinstance(own, list) else ([] if own is None else [own])
+        try:
+            words = [ruby.to_s(c, self.config.timezone)
+                     for c in own_list + pluralized(self.data, "category", "categories")]
+        except ruby.RubyError:
+            raise PostReadError("`categories` holds a list or a mapping; Jekyll would turn it "
+                                "into text like [\"a\", \"b\"]; write a flat list") from None
+        self.merge_data({"categories": list(dict.fromkeys(words))}, "front matter")
+
+    @property
+    def date(self) -> dt.datetime:
+        return self.data["date"]
+
+
+class _JekyllTime(dt.datetime):
+    """A date already parsed by ``Utils.parse_date`` (merge_date! parses only once here)."""
+
+    def __new__(cls, value: dt.datetime) -> _JekyllTime:
+        return super().__new__(cls, value.year, value.month, value.day, value.hour,
+                               value.minute, value.second, value.microsecond, value.tzinfo,
+                               fold=value.fold)
+
+
+def parse_date(value: Any, config: JekyllConfig, origin: str) -> dt.datetime:
+    """``Utils.parse_date(value.to_s)``: the post's time in the site's zone."""
+    zone = config.timezone
+    if isinstance(value, ruby.PsychTime):
+        return value.replace(microsecond=0).astimezone(zone)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(zone)
+    if isinstance(value, dt.date):
+        text = ruby.to_s(value)
+    elif isinstance(value, str):
+        text = value
+    elif value is None:
+        raise PostReadError(f"the {origin} has an empty `date`")
+    else:
+        raise PostReadError(f"the {origin} `date` is not a date: {value!r}")
+    parsed = ruby.time_parse(text, zone)
+    if parsed is None:
+        if origin == "file name":
+            raise PostReadError(f"the file name's date {text!r} is not a real date")
+        if _impossible_day(text):
+            # A calendar date that does not exist: Ruby would roll it into the next month.
+            raise PostReadError(f"bad YAML front matter: day is out of range in `date: {text}`")
+        raise PostReadError(f"front matter `date` is not a date: {text!r}")
+    return parsed
+
+
+def _impossible_day(text: str) -> bool:
+    found = re.match(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if not found:
+        return False
+    try:
+        dt.date(*(int(part) for part in found.groups()))
+    except ValueError:
         return True
-    return front["published"] is not False and front["published"] is not None
+    return False
 
 
-def _titleize_slug(slug: str) -> str:
-    return " ".join(word.capitalize() for word in slug.split("-"))
+def deep_merge(target: Mapping[Any, Any], other: Mapping[Any, Any]) -> dict[Any, Any]:
+    """Utils.deep_merge_hashes: ``other`` wins, except that its nils keep what was there."""
+    merged = dict(target)
+    for key, value in other.items():
+        if key in merged:
+            if value is None:
+                continue
+            if isinstance(merged[key], dict) and isinstance(value, dict):
+                merged[key] = deep_merge(merged[key], value)
+                continue
+        merged[key] = value
+    return merged
 
 
-def _tags(front: Mapping[str, Any]) -> tuple[str, ...]:
-    """Utils.pluralized_array_from_hash(data, "tag", "tags")."""
-    values = _pluralized(front, "tag", "tags")
-    return tuple(dict.fromkeys(str(v).strip() for v in values if str(v).strip()))
+def _ruby_union(first: list[Any], second: list[Any]) -> list[Any]:
+    """``Array#|``: both, in order, each value once (1 and 1.0 and true stay apart)."""
+    seen: set[Any] = set()
+    out = []
+    for value in first + second:
+        key = (type(value).__name__, repr(value))
+        if key not in seen:
+            seen.add(key)
+            out.append(value)
+    return out
 
 
-def _pluralized(front: Mapping[str, Any], singular: str, plural: str) -> list[Any]:
-    if front.get(singular) is not None:
-        value = front[singular]
-        return _flatten(value if isinstance(value, list) else [value])
-    value = front.get(plural)
-    if isinstance(value, str):
-        return value.split()
-    if isinstance(value, list):
-        return _flatten([v for v in value if v is not None])
-    return []
+def pluralized(data: Mapping[Any, Any], singular: str, plural: str) -> list[Any]:
+    """Utils.pluralized_array_from_hash: the singular key if set, else the plural one."""
+    value = data.get(singular)
+    if not ruby.truthy(value):
+        value = None
+        if plural in data:
+            many = data[plural]
+            if isinstance(many, str):
+                value = ruby.split_words(many)
+            elif isinstance(many, list):
+                value = [v for v in many if v is not None]
+    return [v for v in _flatten([value]) if v is not None]
 
 
 def _flatten(values: list[Any]) -> list[Any]:
@@ -280,97 +673,114 @@ def _flatten(values: list[Any]) -> list[Any]:
     for value in values:
         if isinstance(value, list):
             flat.extend(_flatten(value))
-        elif value is not None:
+        else:
             flat.append(value)
     return flat
 
 
-def _categories(front: Mapping[str, Any]) -> list[str]:
-    """Document#populate_categories for a post in the root ``_posts`` folder."""
-    own = front.get("categories")
-    if isinstance(own, str):
-        own_list: list[Any] = own.split()
-    elif isinstance(own, list):
-        own_list = _flatten(own)
-    elif own is None:
-        own_list = []
-    else:
-        own_list = [own]
-    merged = [str(c) for c in own_list + _pluralized(front, "category", "categories")]
-    return list(dict.fromkeys(merged))
+def titleize_slug(slug: str) -> str:
+    """Utils.titleize_slug: words split on ``-`` (Ruby drops trailing empty ones), capitalised."""
+    words = slug.split("-")
+    while words and words[-1] == "":
+        words.pop()
+    return " ".join(word[:1].title() + ruby.downcase(word[1:]) for word in words)
 
 
-# Dates --------------------------------------------------------------------------------------
-
-_DATE_TEXT = re.compile(
-    r"^\s*(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
-    r"(?:[Tt ]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d+))?)?)?"
-    r"\s*(?P<tz>Z|UTC|GMT|[-+]\d{1,2}(?::?\d{2})?)?\s*$"
-)
-
-
-def _post_date(
-    front: Mapping[str, Any], match: re.Match[str] | None, path: Path, config: JekyllConfig
-) -> dt.datetime:
-    """The post's time in the site's zone, as Jekyll's ``Utils.parse_date`` makes it."""
-    tz = config.timezone
-    value = front.get("date")
-    if value is not None:
-        parsed = _parse_date_value(value, tz)
-        if parsed is None:
-            raise PostReadError(f"front matter `date` is not a date: {value!r}")
-        return parsed
-    if match:
-        parsed = _parse_date_text(match.group(1), tz)
-        if parsed is None:
-            raise PostReadError(f"the file name's date {match.group(1)!r} is not a real date")
-        return parsed
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz)
+def _tags(data: Mapping[Any, Any], zone: dt.tzinfo) -> tuple[str, ...]:
+    """Utils.pluralized_array_from_hash(data, "tag", "tags"), as text."""
+    values = []
+    for value in pluralized(data, "tag", "tags"):
+        try:
+            values.append(ruby.to_s(value, zone).strip())
+        except ruby.RubyError:
+            continue
+    return tuple(dict.fromkeys(v for v in values if v))
 
 
-def _parse_date_value(value: Any, tz: dt.tzinfo) -> dt.datetime | None:
-    # YAML's own timestamps are UTC when they carry no zone (Ruby's YAML does the same).
-    if isinstance(value, dt.datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return aware.astimezone(tz)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=tz)
-    if isinstance(value, str):
-        return _parse_date_text(value, tz)
-    return None
+class FrontmatterDefaults:
+    """``defaults:`` in _config.yml: values for posts whose path and type match a scope."""
+
+    def __init__(self, config: JekyllConfig) -> None:
+        self.config = config
+
+    def all(self, relative_path: str) -> dict[Any, Any]:
+        defaults: dict[Any, Any] = {}
+        old_scope: Mapping[str, Any] | None = None
+        for entry in self.config.defaults:
+            scope = entry.get("scope")
+            if scope is not None and not (isinstance(scope, dict)
+                                          and self.applies(scope, relative_path)):
+                continue
+            scope = scope if isinstance(scope, dict) else {}
+            if self.has_precedence(old_scope, scope):
+                defaults = deep_merge(defaults, entry["values"])
+                old_scope = scope
+            else:
+                defaults = deep_merge(entry["values"], defaults)
+        return defaults
+
+    def applies(self, scope: Mapping[str, Any], path: str) -> bool:
+        if "type" in scope:
+            kind = {"post": "posts", "page": "pages", "draft": "drafts"}.get(
+                str(scope["type"]), str(scope["type"]))
+            if kind != "posts":
+                return False
+        scope_path = scope.get("path")
+        if not isinstance(scope_path, str) or not scope_path:
+            return True
+        sanitized = _sanitize_scope_path(path)
+        if "*" in scope_path:
+            for match in _ruby_glob(os.path.join(self.config.source, scope_path)):
+                relative = os.path.relpath(match, self.config.source)
+                if sanitized.startswith(self.strip_collections_dir(relative)):
+                    return True
+            return False
+        return sanitized.startswith(self.strip_collections_dir(scope_path))
+
+    def strip_collections_dir(self, path: str) -> str:
+        folder = self.config.collections_dir
+        if folder and path.startswith(folder + "/"):
+            return path.replace(folder + "/", "", 1)
+        return path
+
+    @staticmethod
+    def has_precedence(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+        if old is None:
+            return True
+        new_path = _sanitize_scope_path(new.get("path"))
+        old_path = _sanitize_scope_path(old.get("path"))
+        if len(new_path) != len(old_path):
+            return len(new_path) >= len(old_path)
+        if "type" in new:
+            return True
+        return "type" not in old
 
 
-def _parse_date_text(text: str, tz: dt.tzinfo) -> dt.datetime | None:
-    """Ruby's Time.parse for the forms posts use; a time without a zone is the site's zone."""
-    found = _DATE_TEXT.match(text)
-    if not found:
-        return None
-    parts = found.groupdict()
-    fraction = (parts["f"] or "0")[:6].ljust(6, "0")
-    try:
-        naive = dt.datetime(
-            int(parts["y"]), int(parts["m"]), int(parts["d"]),
-            int(parts["H"] or 0), int(parts["M"] or 0), int(parts["S"] or 0), int(fraction),
-        )
-    except ValueError:
-        return None
-    zone = parts["tz"]
-    if zone is None:
-        # Through UTC, so a wall time skipped by a DST change moves forward as Ruby's does.
-        return naive.replace(tzinfo=tz).astimezone(dt.UTC).astimezone(tz)
-    return naive.replace(tzinfo=_fixed_zone(zone)).astimezone(tz)
+def _sanitize_scope_path(path: Any) -> str:
+    if not isinstance(path, str) or not path:
+        return ""
+    return path[1:] if path.startswith("/") else path
 
 
-def _fixed_zone(text: str) -> dt.tzinfo:
-    if text in ("Z", "UTC", "GMT"):
-        return dt.UTC
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours, minutes = (digits, "0") if len(digits) <= 2 else (digits[:-2], digits[-2:])
-    return dt.timezone(sign * dt.timedelta(hours=int(hours), minutes=int(minutes)))
+def _ruby_glob(pattern: str) -> list[str]:
+    """Dir.glob with ``{a,b}`` alternatives, as Ruby's glob has them."""
+    found = re.search(r"\{([^{}]*)\}", pattern)
+    if found:
+        results = []
+        for choice in found.group(1).split(","):
+            results += _ruby_glob(pattern[: found.start()] + choice + pattern[found.end():])
+        return results
+    return glob.glob(pattern, recursive=True)
 
 
-# URLs ---------------------------------------------------------------------------------------
+# URLs -----------------------------------------------------------------------------------
+
+_SHORT_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                 "Dec")
+_LONG_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")
+_SHORT_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_LONG_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class Permalinks:
@@ -379,57 +789,109 @@ class Permalinks:
     def __init__(self, config: JekyllConfig) -> None:
         self.config = config
 
-    def url(
-        self, *, source: str, path: Path, front: Mapping[str, Any], slug: str, date: dt.datetime
-    ) -> str:
-        """The site-relative URL (Jekyll's ``page.url``)."""
-        own = front.get("permalink")
-        template = str(own) if own else self.config.permalink
-        values = placeholders(source=source, path=path, front=front, slug=slug, date=date)
-        return sanitize_url(generate_url(template, values))
+    def url(self, found: FoundPost, data: Mapping[Any, Any]) -> str:
+        """The site-relative URL (Jekyll's ``page.url``): URL#to_s."""
+        own = data.get("permalink")
+        if ruby.truthy(own):
+            if not isinstance(own, str):
+                raise PostReadError(f"`permalink` must be text, not {own!r}")
+            template = own
+        else:
+            template = self.config.permalink
+        values = self.placeholders(found, data, own if isinstance(own, str) else None)
+        url = sanitize_url(generate_url(template, values))
+        used = set(re.findall(r":([a-z_]+)", template))
+        for name in ("title", "slug"):
+            if (name in used or f"{name}_" in used) and values[name] == "":
+                raise PostReadError(
+                    f"its slug {data.get('slug')!r} has no letters or digits, so Jekyll's "
+                    f":{name} is empty and the post would be published at {url}; give it a "
+                    "`slug:` in its front matter or rename the file"
+                )
+        if url == "/":
+            raise PostReadError("its permalink makes it the site's home page (/)")
+        return url
+
+    def placeholders(self, found: FoundPost, data: Mapping[Any, Any],
+                     permalink: str | None) -> dict[str, str]:
+        """Drops::UrlDrop for a post."""
+        slug = data.get("slug")
+        if not isinstance(slug, str):
+            raise PostReadError(f"`slug` must be text, not {slug!r}")
+        date: dt.datetime = data["date"]
+        basename = found.relative_path.rsplit("/", 1)[-1]
+        stem = ruby.basename_without_ext(basename)
+        categories = data.get("categories") or []
+        try:
+            category_words = [ruby.to_s(c, self.config.timezone) for c in categories]
+        except ruby.RubyError:
+            raise PostReadError("`categories` holds a list or a mapping") from None
+        iso_year, iso_week, iso_day = date.isocalendar()
+        return {
+            "collection": "posts",
+            "path": self.cleaned_relative_path(found.relative_path),
+            "name": slugify(stem),
+            "title": slugify(slug, mode="pretty", cased=True),
+            "slug": slugify(slug),
+            "categories": "/".join(dict.fromkeys(ruby.downcase(c) for c in category_words)),
+            "slugified_categories": "/".join(dict.fromkeys(slugify(c) for c in category_words)),
+            "year": f"{date.year:04d}",
+            "month": f"{date.month:02d}",
+            "day": f"{date.day:02d}",
+            "hour": f"{date.hour:02d}",
+            "minute": f"{date.minute:02d}",
+            "second": f"{date.second:02d}",
+            "i_day": str(date.day),
+            "i_month": str(date.month),
+            "short_month": _SHORT_MONTHS[date.month - 1],
+            "long_month": _LONG_MONTHS[date.month - 1],
+            "short_year": f"{date.year % 100:02d}",
+            "w_year": f"{iso_year:04d}",
+            "week": f"{iso_week:02d}",
+            "w_day": str(iso_day),
+            "short_day": _SHORT_DAYS[date.weekday()],
+            "long_day": _LONG_DAYS[date.weekday()],
+            "y_day": f"{date.timetuple().tm_yday:03d}",
+            "output_ext": self.output_ext(found.path.name, permalink),
+        }
+
+    def output_ext(self, name: str, permalink: str | None) -> str:
+        """Renderer#output_ext: the permalink's own extension, else the converter's."""
+        if permalink and not permalink.endswith("/"):
+            own = ruby.extname(permalink)
+            if own:
+                return own
+        ext = ruby.extname(name)
+        if ext.lower() in self.config.markdown_ext:
+            return ".html"
+        if ext.lower() in (".sass", ".scss"):
+            return ".css"
+        return ext
+
+    @staticmethod
+    def cleaned_relative_path(relative_path: str) -> str:
+        """Document#cleaned_relative_path (the ``:path`` placeholder)."""
+        ext = ruby.extname(relative_path)
+        without_ext = relative_path[: -len(ext)] if ext else relative_path
+        return re.sub(r"\.*\Z", "", without_ext.replace(POSTS_DIR, "", 1))
 
     def absolute_url(self, url: str) -> str:
         """``{{ page.url | absolute_url }}``."""
-        return normalize_url(self.config.url + self.config.baseurl.rstrip("/") + url)
+        try:
+            return absolute_url(self.config.url, self.config.baseurl, url)
+        except ruby.RubyError as exc:
+            raise PostReadError(f"Jekyll cannot build this post's URL ({url}): {exc}") from None
 
 
-def placeholders(
-    *, source: str, path: Path, front: Mapping[str, Any], slug: str, date: dt.datetime
-) -> dict[str, str]:
-    """Drops::UrlDrop for a post."""
-    front_slug = front.get("slug")
-    slug_data = str(front_slug) if front_slug is not None else slug
-    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    categories = _categories(front)
-    relative_in_posts = source.split(POSTS_DIR, 1)[-1] if POSTS_DIR in source else "/" + stem
-    cleaned_path = relative_in_posts[: -len(path.suffix)] if path.suffix else relative_in_posts
-    return {
-        "collection": "posts",
-        "path": cleaned_path.rstrip("."),
-        "name": slugify(stem),
-        "title": slugify(slug_data, mode="pretty", cased=True),
-        "slug": slugify(slug_data),
-        "categories": "/".join(dict.fromkeys(c.lower() for c in categories)),
-        "slugified_categories": "/".join(dict.fromkeys(slugify(c) for c in categories)),
-        "year": f"{date.year:04d}",
-        "month": f"{date.month:02d}",
-        "day": f"{date.day:02d}",
-        "hour": f"{date.hour:02d}",
-        "minute": f"{date.minute:02d}",
-        "second": f"{date.second:02d}",
-        "i_day": str(date.day),
-        "i_month": str(date.month),
-        "short_month": date.strftime("%b").upper(),
-        "long_month": date.strftime("%B"),
-        "short_year": date.strftime("%y"),
-        "w_year": f"{date.isocalendar()[0]:04d}",
-        "week": f"{date.isocalendar()[1]:02d}",
-        "w_day": str(date.isoweekday()),
-        "short_day": date.strftime("%a").upper(),
-        "long_day": date.strftime("%A"),
-        "y_day": date.strftime("%j"),
-        "output_ext": ".html",
-    }
+def absolute_url(site_url: str, baseurl: str, url: str) -> str:
+    """Filters::URLFilters#absolute_url: url + the relative_url of baseurl + input."""
+    def leading_slash(text: str) -> str:
+        return text if not text or text.startswith("/") else "/" + text
+
+    ruby.uri_parse(url)  # both filters first ask whether the input is already absolute
+    base = baseurl[:-1] if baseurl.endswith("/") else baseurl
+    relative = ruby.uri_normalize(leading_slash(base) + leading_slash(url))
+    return ruby.uri_normalize(site_url + relative)
 
 
 _PLACEHOLDER = re.compile(r":([a-z_]+)")
@@ -440,50 +902,42 @@ def generate_url(template: str, values: Mapping[str, str]) -> str:
 
     def replace(found: re.Match[str]) -> str:
         name = found.group(1)
-        pool = [name, name[:-1]] if name.endswith("_") else [name]
-        winner = next((key for key in pool if key in values), None)
-        if winner is None:
+        # Ruby's `[name, name.chomp!("_")]` chomps the one string both entries share.
+        winner = name[:-1] if name.endswith("_") else name
+        if winner not in values:
             raise PostReadError(
                 f"the permalink template {template!r} has an unknown placeholder :{name}"
             )
-        return found.group(0).replace(":" + winner, escape_path(values[winner]), 1)
+        try:
+            replacement = escape_path(values[winner])
+        except ruby.RubyError as exc:
+            raise PostReadError(f"Jekyll cannot escape :{winner} ({values[winner]!r}): {exc}") \
+                from None
+        return found.group(0).replace(":" + winner, replacement, 1)
 
     return _PLACEHOLDER.sub(replace, template)
 
 
 def sanitize_url(url: str) -> str:
-    """URL#sanitize_url: a leading slash, no ``..`` or ``./``, no repeated slashes."""
+    """URL#sanitize_url: a leading slash, ``..`` made ``/``, ``./`` dropped, no ``//``."""
     result = ("/" + url).replace("..", "/").replace("./", "")
     return re.sub(r"/{2,}", "/", result)
 
 
 def escape_path(value: str) -> str:
-    """URL.escape_path: percent-encode (UTF-8, upper-case hex) all but RFC 3986 path chars."""
-    if not value or _PLAIN_PATH.match(value):
+    """URL.escape_path: plain paths as they are, anything else through Addressable."""
+    if not value or re.search(r"^[a-zA-Z0-9./-]+$", value, re.MULTILINE):
         return value
-    return "".join(
-        ch if ch in _PATH_SAFE else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
-        for ch in value
-    )
+    return ruby.uri_encode(value).replace("#", "%23", 1)
 
 
-def normalize_url(url: str) -> str:
-    """Addressable's normalize for the URLs Jekyll builds: case of scheme and host, port."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    netloc = host
-    if parts.port and not (
-        (parts.scheme == "http" and parts.port == 80)
-        or (parts.scheme == "https" and parts.port == 443)
-    ):
-        netloc = f"{host}:{parts.port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+_PRETTY_KEEP = frozenset("._~!$&'()+,;=@")
 
 
 def slugify(text: str, mode: str = "default", cased: bool = False) -> str:
-    """Utils.slugify for the ``default`` and ``pretty`` modes."""
+    """Utils.slugify for the ``default`` and ``pretty`` modes: runs of other characters
+    become one ``-``, a ``-`` at either end is dropped, and unless ``cased`` it is lowercased.
+    Letters and marks of every script are kept (``\\p{L}\\p{M}\\p{Nd}``)."""
     out: list[str] = []
     in_run = False
     for ch in text:
@@ -497,10 +951,8 @@ def slugify(text: str, mode: str = "default", cased: bool = False) -> str:
         elif not in_run:
             out.append("-")
             in_run = True
-    slug = "".join(out)
-    slug = slug.removeprefix("-")
-    slug = slug.removesuffix("-")
-    return slug if cased else slug.lower()
+    slug = "".join(out).removeprefix("-").removesuffix("-")
+    return slug if cased else ruby.downcase(slug)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -23,8 +23,35 @@ class PostFileError(Exception):
 def parse_post_file(path: Path) -> tuple[dict[str, Any], str]:
     """Front matter (a dict, empty when there is none) and the body text.
 
-    Only YAML between ``---`` lines is front matter, as in Jekyll; anything else is body.
+    Only YAML between ``---`` lines is front matter; anything else is body. (The Jekyll
+    reader splits and types front matter exactly as Jekyll does, from :func:`read_post_text`.)
     """
+    text = read_post_text(path)
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(text):
+        return {}, text
+    try:
+        front, body = handler.split(text)
+    except ValueError:
+        raise PostFileError("front matter is not closed by a line of ---") from None
+    try:
+        metadata = handler.load(front)
+    except yaml.YAMLError as exc:
+        raise PostFileError(f"bad YAML front matter: {yaml_problem(exc)}") from None
+    except ValueError as exc:
+        # PyYAML's own date type rejects impossible dates such as 2024-02-31.
+        raise PostFileError(f"bad YAML front matter: {exc}") from None
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise PostFileError(
+            f"front matter must be a YAML mapping (key: value lines), not a {yaml_kind(metadata)}"
+        )
+    return {str(k): v for k, v in metadata.items()}, body
+
+
+def read_post_text(path: Path) -> str:
+    """The whole file as text: UTF-8 (a byte-order mark dropped), not empty, not binary."""
     try:
         size = path.stat().st_size
         if size > MAX_POST_BYTES:
@@ -48,36 +75,16 @@ def parse_post_file(path: Path) -> tuple[dict[str, Any], str]:
         raise PostFileError(
             f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); save it as UTF-8"
         ) from None
-    handler = frontmatter.YAMLHandler()
-    if not handler.detect(text):
-        return {}, text
-    try:
-        front, body = handler.split(text)
-    except ValueError:
-        raise PostFileError("front matter is not closed by a line of ---") from None
-    try:
-        metadata = handler.load(front)
-    except yaml.YAMLError as exc:
-        raise PostFileError(f"bad YAML front matter: {_yaml_problem(exc)}") from None
-    except ValueError as exc:
-        # PyYAML's own date type rejects impossible dates such as 2024-02-31.
-        raise PostFileError(f"bad YAML front matter: {exc}") from None
-    if metadata is None:
-        metadata = {}
-    if not isinstance(metadata, dict):
-        raise PostFileError(
-            f"front matter must be a YAML mapping (key: value lines), not a {_yaml_kind(metadata)}"
-        )
-    return {str(k): v for k, v in metadata.items()}, body
+    return text
 
 
-def _yaml_kind(value: Any) -> str:
+def yaml_kind(value: Any) -> str:
     return {list: "list", str: "string", int: "number", float: "number"}.get(
         type(value), type(value).__name__
     )
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
+def yaml_problem(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     if mark is not None:
