@@ -168,7 +168,7 @@ def plan(ctx: click.Context, as_json: bool) -> None:
         return
     out = output.console()
     out.print(output.plan_table(result.items))
-    out.print(output.plan_summary(result.items))
+    out.print(output.plan_summary(result.items), markup=False)
     notes = _render_warnings(config, result.items)
     if notes:
         out.print("\nWhat Medium would not get as written:", markup=False)

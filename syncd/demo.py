@@ -66,7 +66,7 @@ def run_demo(keep: bool = False) -> int:
 
         planned = make_plan(config).items
         out.print(output.plan_table(planned))
-        out.print(output.plan_summary(planned) + "\n")
+        out.print(output.plan_summary(planned) + "\n", markup=False)
 
         log.info("demo: first pass")
         first = run_once(config, environ)

@@ -116,6 +116,7 @@ def test_plan_table_lists_render_warnings_and_the_first_run_guard(tmp_path: Path
             in result.stdout)
     assert "First run: 3 posts are due on an empty ledger" in result.stdout
     assert "syncd adopt --all" in result.stdout
+    assert "`[sync] since = YYYY-MM-DD`" in result.stdout
 
 
 def test_every_command_has_help_with_an_example() -> None:
