@@ -355,6 +355,10 @@ def _evaluate_path(value: list[Token], root: Path) -> Path | None:
     ``path.resolve(..)``. ``None`` when it depends on anything else."""
     pieces: list[str] = []
     concatenated = any(t == Token("punct", "+") for t in value)
+    # require("path") names a module, not a folder.
+    value = [t for i, t in enumerate(value)
+             if not (t.kind in ("string", "template") and i >= 2
+                     and value[i - 2] == Token("name", "require"))]
     for token in value:
         if token.kind == "string":
             pieces.append(token.value)
@@ -597,11 +601,15 @@ def _fill_template(templates: tuple[str, ...], front: dict[str, Any], file_slug:
                 break
             values[field] = str(value)
         else:
-            return _TEMPLATE_FIELD.sub(lambda m, v=values: v[m.group(1)], template)
+            return _fill(template, values)
     raise PostReadError(
         "has no " + " or ".join(f"`{f}`" for f in dict.fromkeys(missing))
         + " in its front matter, which [site] url_template needs"
     )
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    return _TEMPLATE_FIELD.sub(lambda found: values[found.group(1)], template)
 
 
 # The WHATWG path percent-encode set: C0 controls, space, " # < > ? ` { }, and non-ASCII.

@@ -109,11 +109,12 @@ def read_site(root: Path, site_url: str | None = None,
     """
     config = load_jekyll_config(root, site_url, config_files)
     permalinks = Permalinks(config)
+    defaults = FrontmatterDefaults(config)
     posts: list[Post] = []
     errors: list[PostError] = []
     for found in discover(config):
         try:
-            post = read_post(root, found, config, permalinks)
+            post = read_post(found, config, permalinks, defaults)
         except PostReadError as exc:
             errors.append(PostError(source=found.source, path=found.path, reason=str(exc)))
         else:
@@ -426,8 +427,8 @@ def _file_join(*parts: str) -> str:
 # One post -------------------------------------------------------------------------------
 
 
-def read_post(root: Path, found: FoundPost, config: JekyllConfig,
-              permalinks: Permalinks) -> Post:
+def read_post(found: FoundPost, config: JekyllConfig, permalinks: Permalinks,
+              defaults: FrontmatterDefaults) -> Post:
     """Document#read: defaults, then front matter, then title, slug, date and categories."""
     try:
         text = read_post_text(found.path)
@@ -439,7 +440,7 @@ def read_post(root: Path, found: FoundPost, config: JekyllConfig,
             "Jekyll reads a .yml file in _posts as data, dated at build time, so it has no "
             "stable URL; syncd does not cross-post it"
         )
-    document = Document(found.relative_path, config)
+    document = Document(found.relative_path, config, defaults)
     data = document.read(front)
     published = (ruby.truthy(data.get("published", True)) or config.unpublished) \
         and not found.draft
@@ -466,7 +467,7 @@ def read_post(root: Path, found: FoundPost, config: JekyllConfig,
         tags=_tags(data, config.timezone),
         published=published,
         draft=found.draft,
-        front_matter=front,
+        front_matter={str(key): value for key, value in front.items()},
         warnings=tuple(warnings),
         held_until_date=not config.future,
     )
@@ -499,12 +500,13 @@ class Document:
 
     relative_path: str
     config: JekyllConfig
+    defaults: FrontmatterDefaults
     data: dict[Any, Any] = field(default_factory=dict)
     given_title: Any = None  # the title from the front matter or defaults, before any fallback
 
     def read(self, front: Mapping[Any, Any]) -> dict[Any, Any]:
         self.categories_from_path()
-        defaults = FrontmatterDefaults(self.config).all(self.relative_path)
+        defaults = self.defaults.all(self.relative_path)
         if defaults:
             self.merge_data(defaults, "front matter defaults")
         if front:
@@ -539,9 +541,12 @@ class Document:
                     )
                 categories = _ruby_union(self.data["categories"], categories)
             other = {**other, "categories": categories}
+        # Jekyll parses the date again after every merge; parsing a parsed date changes
+        # nothing, so syncd parses when a merge brings one (a nil one keeps the old date).
+        brings_date = "date" in other and (other["date"] is not None or "date" not in self.data)
         self.data = deep_merge(self.data, other)
-        if "date" in self.data and not isinstance(self.data["date"], _JekyllTime):
-            self.data["date"] = _JekyllTime(parse_date(self.data["date"], self.config, origin))
+        if brings_date:
+            self.data["date"] = parse_date(self.data["date"], self.config, origin)
 
     def populate_title(self) -> None:
         """Document#populate_title: date, slug and title from the file name."""
@@ -555,10 +560,10 @@ class Document:
             slug = dateless.group(1) if dateless else ruby.basename_without_ext(
                 self.relative_path)
             if not ruby.truthy(self.data.get("date")):
-                self.data["date"] = _JekyllTime(dt.datetime.fromtimestamp(
+                self.data["date"] = dt.datetime.fromtimestamp(
                     os.stat(os.path.join(self.config.collections_path,
                                          self.relative_path)).st_mtime,
-                    self.config.timezone))
+                    self.config.timezone)
         slug = re.sub(r"\.*\Z", "", slug)
         if not ruby.truthy(self.data.get("title")):
             self.data["title"] = titleize_slug(slug)
@@ -576,19 +581,6 @@ class Document:
             raise PostReadError("`categories` holds a list or a mapping; Jekyll would turn it "
                                 "into text like [\"a\", \"b\"]; write a flat list") from None
         self.merge_data({"categories": list(dict.fromkeys(words))}, "front matter")
-
-    @property
-    def date(self) -> dt.datetime:
-        return self.data["date"]
-
-
-class _JekyllTime(dt.datetime):
-    """A date already parsed by ``Utils.parse_date`` (merge_date! parses only once here)."""
-
-    def __new__(cls, value: dt.datetime) -> _JekyllTime:
-        return super().__new__(cls, value.year, value.month, value.day, value.hour,
-                               value.minute, value.second, value.microsecond, value.tzinfo,
-                               fold=value.fold)
 
 
 def parse_date(value: Any, config: JekyllConfig, origin: str) -> dt.datetime:
@@ -702,6 +694,7 @@ class FrontmatterDefaults:
 
     def __init__(self, config: JekyllConfig) -> None:
         self.config = config
+        self.globbed: dict[str, frozenset[str]] = {}  # Jekyll globs each scope once per build
 
     def all(self, relative_path: str) -> dict[Any, Any]:
         defaults: dict[Any, Any] = {}
@@ -730,12 +723,20 @@ class FrontmatterDefaults:
             return True
         sanitized = _sanitize_scope_path(path)
         if "*" in scope_path:
-            for match in _ruby_glob(os.path.join(self.config.source, scope_path)):
-                relative = os.path.relpath(match, self.config.source)
-                if sanitized.startswith(self.strip_collections_dir(relative)):
-                    return True
-            return False
+            matches = self.glob_scope(scope_path)
+            # The scope applies when one of the globbed paths is a prefix of this one.
+            return any(sanitized[:end] in matches for end in range(len(sanitized) + 1))
         return sanitized.startswith(self.strip_collections_dir(scope_path))
+
+    def glob_scope(self, scope_path: str) -> frozenset[str]:
+        """The paths a globbed scope matches, relative to the site (globbed once)."""
+        if scope_path not in self.globbed:
+            found = _ruby_glob(os.path.join(self.config.source, scope_path))
+            self.globbed[scope_path] = frozenset(
+                self.strip_collections_dir(os.path.relpath(match, self.config.source))
+                for match in found
+            )
+        return self.globbed[scope_path]
 
     def strip_collections_dir(self, path: str) -> str:
         folder = self.config.collections_dir

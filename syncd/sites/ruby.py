@@ -67,8 +67,8 @@ class PsychTime(dt.datetime):
     zone: str = "offset"
 
 
-class _PsychLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, with every plain scalar typed the way Psych types it."""
+class _PsychLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's safe loader (libyaml's when present), every plain scalar typed as Psych does."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode and implicit[0] and value != "<<":
@@ -411,7 +411,7 @@ def _zone_offset(zone: str, year: int, local_zone: dt.tzinfo) -> int | None:
         if (moment.tzname() or "").upper() == zone:
             offset = moment.utcoffset()
             return int(offset.total_seconds()) if offset is not None else None
-    if zone in _IGNORED_ZONE_NAMES:
+    if zone in _IGNORED_ZONE_NAMES or zone[0] in "+-":
         return None
     raise _UnknownZone(zone)
 
