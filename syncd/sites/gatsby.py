@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 from syncd.errors import SyncdError
 from syncd.model import Post, PostError, SiteScan
-from syncd.sites.postfile import PostFileError, parse_post_file
+from syncd.sites.postfile import PostFileError, parse_post_file, separate_url_clashes
 
 CONFIG_FILES = ("gatsby-config.js", "gatsby-config.ts", "gatsby-config.mjs", "gatsby-config.cjs")
 NODE_FILES = ("gatsby-node.js", "gatsby-node.ts", "gatsby-node.mjs", "gatsby-node.cjs")
@@ -91,25 +91,8 @@ def read_site(root: Path, site_url: str | None = None,
             posts.append(read_post(path, source, config))
         except PostReadError as exc:
             errors.append(PostError(source=source, path=path, reason=str(exc)))
-    posts, clashes = _separate_url_clashes(posts)
+    posts, clashes = separate_url_clashes(posts, "Gatsby keeps only one page there")
     return SiteScan(posts=tuple(posts), errors=tuple(errors + clashes))
-
-
-def _separate_url_clashes(posts: list[Post]) -> tuple[list[Post], list[PostError]]:
-    """Two posts at one page path: Gatsby keeps the last page created, so neither is usable."""
-    by_url: dict[str, list[Post]] = {}
-    for post in posts:
-        if post.canonical_url is not None:
-            by_url.setdefault(post.canonical_url, []).append(post)
-    clashing = {p.source: group for group in by_url.values() if len(group) > 1 for p in group}
-    errors = [
-        PostError(source=post.source, path=post.path, reason=(
-            "has the same URL as "
-            + ", ".join(p.source for p in clashing[post.source] if p is not post)
-            + f" ({post.canonical_url}); Gatsby keeps only one page there"))
-        for post in posts if post.source in clashing
-    ]
-    return [p for p in posts if p.source not in clashing], errors
 
 
 # gatsby-config.js and gatsby-node.js, read as text ---------------------------------------

@@ -35,7 +35,13 @@ import yaml
 from syncd.errors import SyncdError
 from syncd.model import Post, PostError, SiteScan
 from syncd.sites import ruby
-from syncd.sites.postfile import PostFileError, read_post_text, yaml_kind, yaml_problem
+from syncd.sites.postfile import (
+    PostFileError,
+    read_post_text,
+    separate_url_clashes,
+    yaml_kind,
+    yaml_problem,
+)
 
 CONFIG_FILES = ("_config.yml", "_config.yaml", "_config.toml")
 POSTS_DIR = "_posts"
@@ -119,29 +125,10 @@ def read_site(root: Path, site_url: str | None = None,
             errors.append(PostError(source=found.source, path=found.path, reason=str(exc)))
         else:
             posts.append(post)
-    posts, clashes = _separate_url_clashes(posts)
+    posts, clashes = separate_url_clashes(
+        posts, "Jekyll writes only one page there, so give one of them its own `permalink` or "
+        "slug")
     return SiteScan(posts=tuple(posts), errors=tuple(errors + clashes))
-
-
-def _separate_url_clashes(posts: list[Post]) -> tuple[list[Post], list[PostError]]:
-    """Posts that share one URL: Jekyll writes one page there, so none of them is usable."""
-    by_url: dict[str, list[Post]] = {}
-    for post in posts:
-        if post.canonical_url is not None:
-            by_url.setdefault(post.canonical_url, []).append(post)
-    clashing = {post.source: group for group in by_url.values() if len(group) > 1
-                for post in group}
-    kept = [post for post in posts if post.source not in clashing]
-    errors = []
-    for post in posts:
-        if post.source in clashing:
-            others = ", ".join(p.source for p in clashing[post.source] if p is not post)
-            errors.append(PostError(
-                source=post.source, path=post.path,
-                reason=f"has the same URL as {others} ({post.canonical_url}); Jekyll writes "
-                       "only one page there, so give one of them its own `permalink` or slug",
-            ))
-    return kept, errors
 
 
 # _config.yml ------------------------------------------------------------------------------

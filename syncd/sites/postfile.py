@@ -13,6 +13,8 @@ from typing import Any
 import frontmatter
 import yaml
 
+from syncd.model import Post, PostError
+
 MAX_POST_BYTES = 10 * 1024 * 1024
 
 
@@ -91,3 +93,24 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
         # The front matter starts after the opening '---' line.
         return f"{problem} (front matter line {mark.line + 1}, column {mark.column + 1})"
     return str(problem)
+
+
+def separate_url_clashes(posts: list[Post], advice: str) -> tuple[list[Post], list[PostError]]:
+    """Posts that share one URL: the generator publishes one page there, so none is usable.
+
+    ``advice`` ends each error: what the generator does there, and the fix.
+    """
+    by_url: dict[str, list[Post]] = {}
+    for post in posts:
+        if post.canonical_url is not None:
+            by_url.setdefault(post.canonical_url, []).append(post)
+    clashing = {post.source: group for group in by_url.values() if len(group) > 1
+                for post in group}
+    errors = []
+    for post in posts:
+        if post.source in clashing:
+            others = ", ".join(p.source for p in clashing[post.source] if p is not post)
+            errors.append(PostError(source=post.source, path=post.path,
+                                    reason=f"has the same URL as {others} "
+                                           f"({post.canonical_url}); {advice}"))
+    return [post for post in posts if post.source not in clashing], errors
