@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from syncd.errors import LedgerError
-from syncd.ledger import POSTED, POSTING, SCHEMA_VERSION, Entry, Ledger, ledger_lock
+from syncd.ledger import FAILED, POSTED, POSTING, SCHEMA_VERSION, Entry, Ledger, ledger_lock
 
 
 def test_missing_ledger_is_empty_and_not_created_by_reading(tmp_path: Path) -> None:
@@ -156,3 +156,38 @@ def test_temp_files_of_a_killed_writer_are_swept(tmp_path: Path) -> None:
     assert ledger.sweep_temp_files() == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.json", "other.json"]
     assert len(ledger.entries()) == 1
+
+
+def test_put_many_replaces_and_adds_in_one_write(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncd.ledger import AtomicJSONStorage
+
+    path = tmp_path / "l.json"
+    ledger = Ledger(path)
+    ledger.put_many(Entry(canonical_url=f"https://e.com/{i}", source=f"{i}.md", state=POSTED)
+                    for i in range(3))
+    writes: list[int] = []
+    real_write = AtomicJSONStorage.write
+    monkeypatch.setattr(AtomicJSONStorage, "write",
+                        lambda self, data: (writes.append(1), real_write(self, data)))
+    ledger.put_many([
+        Entry(canonical_url="https://e.com/1", source="1.md", state=FAILED, error="400: no"),
+        Entry(canonical_url="https://e.com/9", source="9.md", state=POSTED),
+    ])
+    assert len(writes) == 1
+    entries = Ledger(path).entries()
+    assert sorted(entries) == [f"https://e.com/{i}" for i in (0, 1, 2, 9)]
+    assert entries["https://e.com/1"].state == FAILED
+
+
+def test_ledger_file_is_json_with_one_record_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "l.json"
+    ledger = Ledger(path)
+    ledger.put_many(Entry(canonical_url=f"https://e.com/{i}", source=f"{i}.md", state=POSTED,
+                          title="Ünïcode, \"quoted\"\nand a newline") for i in range(20))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert sum(1 for line in lines if '"canonical_url"' in line) == 20
+    assert "Ünïcode" in path.read_text(encoding="utf-8")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert list(document["posts"]) == [str(i) for i in range(1, 21)]
+    assert Ledger(path).entries()["https://e.com/3"].title == "Ünïcode, \"quoted\"\nand a newline"
