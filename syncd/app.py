@@ -11,20 +11,23 @@ import datetime as dt
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from syncd.config import Config, read_token
+from syncd.edits import CHANGED, SETTLED_REASONS, Report, Snapshot, flag_changed, renewed, unpack
 from syncd.engine import POST, PlanItem, Rules, plan
 from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
 from syncd.ledger import ADOPTED, POSTED, Entry, Ledger, ledger_lock, now_iso, write_lock
+from syncd.model import Post
 from syncd.sites import read_site
 
 if TYPE_CHECKING:
     from syncd.medium import MediumClient
+    from syncd.render import Rendered
     from syncd.sync import PassReport
 
 log = logging.getLogger("syncd")
@@ -47,23 +50,45 @@ def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
 
 def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
            backfill: bool = False,
-           settled: Callable[[Path], bool] | None = None) -> list[PlanItem]:
+           settled: Callable[[Path], bool] | None = None,
+           renderers: list[Callable[[Post], Rendered]] | None = None) -> list[PlanItem]:
     """The engine's plan for the site as it is now and the ledger as it is now.
 
-    Files for which ``settled`` says no are left out of what is acted on, as if not written
-    yet; they still count for the first-run guard and for recognising moved posts.
+    Synced posts edited since are marked ``changed`` (:mod:`syncd.edits`). Files for which
+    ``settled`` says no are left out of what is acted on, as if not written yet; they still
+    count for the first-run guard and for recognising moved posts. ``renderers``, when
+    given, receives the site's renderer, for a caller that renders more.
     """
     scan = read_site(config.site)
     when = now or dt.datetime.now(dt.UTC)
     rules = Rules(since=config.sync.since, first_run_limit=config.sync.first_run_limit,
                   backfill=backfill, require_opt_in=config.sync.require_opt_in)
-    items = plan(scan, ledger.entries(), when, rules)
+    render = site_renderer(config, scan.posts)
+    if renderers is not None:
+        renderers.append(render)
+    items = flag_changed(plan(scan, ledger.entries(), when, rules), render)
     if settled is None:
         return items
     unsettled = {post.source for post in scan.posts if not settled(post.path)}
     unsettled |= {error.source for error in scan.errors if not settled(error.path)}
     return [item for item in items
             if item.source not in unsettled or item.reason == "first-run"]
+
+
+def site_renderer(config: Config, posts: Sequence[Post]) -> Callable[[Post], Rendered]:
+    """``render_post`` with one context for the site, built on first use (most passes
+    render nothing)."""
+    from syncd.render import render_post
+    from syncd.render_context import RenderContext
+
+    contexts: list[RenderContext] = []
+
+    def render(post: Post) -> Rendered:
+        if not contexts:
+            contexts.append(RenderContext.for_config(config, posts))
+        return render_post(post, contexts[0])
+
+    return render
 
 
 def run_once(
@@ -91,6 +116,7 @@ def locked_pass(
     ``should_stop`` ends the pass between two posts (a stop signal), and ``hold_posts``
     (a reason) posts nothing while Medium's daily limit is known to be in force.
     """
+    from syncd.events import EventHook
     from syncd.render_context import RenderContext
     from syncd.sync import run_pass
 
@@ -114,6 +140,7 @@ def locked_pass(
                     progress=progress, should_stop=should_stop, hold_posts=hold_posts,
                     render_context=RenderContext.for_config(
                         config, [item.post for item in items if item.post is not None]),
+                    events=EventHook.from_config(config, environ),
                 )
             finally:
                 if client is not None:
@@ -218,6 +245,101 @@ def resolve(config: Config, source: str, medium_url: str | None) -> Entry:
             return settled[0]
         finally:
             ledger.close()
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """The ledger, with what only the site can tell: edits since posting, deferred posts."""
+
+    entries: list[Entry]
+    deferred: list[PlanItem]
+    changed: frozenset[str]
+
+
+def status_view(config: Config) -> StatusView:
+    """Read the ledger and, when it can be read, the site; touches nothing."""
+    ledger = Ledger(config.sync.ledger)
+    try:
+        entries = list(ledger.entries().values())
+        try:
+            items = decide(config, ledger)
+        except SyncdError as exc:
+            log.warning("the site cannot be read, so edits and deferred posts are not shown: "
+                        "%s", exc)
+            items = []
+    finally:
+        ledger.close()
+    changed = frozenset(item.canonical_url for item in items
+                        if item.reason == CHANGED and item.canonical_url)
+    return StatusView(entries, [item for item in items if item.reason == "future"], changed)
+
+
+def edit_reports(config: Config, sources: list[str]) -> list[Report]:
+    """What changed in each named synced post (or in every ``changed`` one) since Medium
+    got it; touches nothing."""
+    ledger = Ledger(config.sync.ledger)
+    renderers: list[Callable[[Post], Rendered]] = []
+    try:
+        items = decide(config, ledger, renderers=renderers)
+    finally:
+        ledger.close()
+    render = renderers[0]
+    if sources:
+        chosen = _synced_items(items, sources)
+    else:
+        chosen = [item for item in items if item.reason == CHANGED]
+    reports = []
+    for item in chosen:
+        assert item.entry is not None and item.post is not None
+        entry = item.entry
+        reports.append(Report(
+            source=item.source, medium_url=entry.medium_url,
+            before=unpack(entry.sent) if entry.sent else None,
+            after=Snapshot.of(render(item.post)),
+            changed=item.reason == CHANGED,
+            sent_at=entry.acked_at or entry.posted_at,
+        ))
+    return reports
+
+
+def ack(config: Config, sources: list[str]) -> list[Entry]:
+    """The author brought Medium up to date by hand (or chose not to): record the post as it
+    is now as what Medium has, in one write. No ``sources``: every ``changed`` post."""
+    with write_lock(config.sync.ledger):
+        ledger = Ledger(config.sync.ledger)
+        try:
+            renderers: list[Callable[[Post], Rendered]] = []
+            items = decide(config, ledger, renderers=renderers)
+            if sources:
+                chosen = _synced_items(items, sources)
+            else:
+                chosen = [item for item in items if item.reason == CHANGED]
+            when = now_iso()
+            entries = []
+            for item in chosen:
+                assert item.entry is not None and item.post is not None
+                entries.append(renewed(item.entry, renderers[0](item.post), item.post, when))
+            ledger.put_many(entries)
+            return entries
+        finally:
+            ledger.close()
+
+
+def _synced_items(items: list[PlanItem], sources: list[str]) -> list[PlanItem]:
+    """The named posts, each of which must be on Medium (posted or adopted)."""
+    by_source = {item.source: item for item in items}
+    chosen = []
+    for source in sources:
+        item = by_source.get(source)
+        if item is None:
+            raise SyncdError(f"{source}: no such post file in the site")
+        if item.action == "error":
+            raise SyncdError(f"{source}: cannot be read: {item.reason}")
+        if item.reason not in (*SETTLED_REASONS, CHANGED) or item.entry is None:
+            state = f"its plan says {item.action}/{item.reason}"
+            raise SyncdError(f"{source}: not on Medium according to the ledger ({state})")
+        chosen.append(item)
+    return chosen
 
 
 ADOPTABLE = {"new", "first-run", "rate-limit"}

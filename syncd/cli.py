@@ -196,51 +196,51 @@ def _render_warnings(config: Config, items: list[Any]) -> list[str]:
 @click.pass_context
 @handle_errors
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Show what the ledger holds: posted, in doubt, failed.
+    """Show what the ledger holds: posted, adopted, changed, in doubt, failed.
+
+    A post is `changed` when it was edited on the blog after it went to Medium, which
+    syncd cannot update: `syncd diff` shows the edit, `syncd ack` records Medium as updated.
 
     \b
     Example:
       syncd status --json | jq '.posts[] | select(.state == "in-doubt")'
     """
-    from syncd.app import make_plan
-    from syncd.ledger import Ledger
+    from syncd.app import status_view
 
     config = load(ctx)
-    ledger = Ledger(config.sync.ledger)
-    try:
-        entries = sorted(ledger.entries().values(), key=output.attention_first)
-    finally:
-        ledger.close()
+    view = status_view(config)
+    entries = sorted(view.entries, key=output.attention_first(view.changed))
     if as_json:
-        output.print_json(output.status_json(entries))
+        output.print_json(output.status_json(entries, view.changed))
         return
-    try:
-        deferred = [item for item in make_plan(config).items if item.reason == "future"]
-    except SyncdError as exc:
-        log.warning("the site cannot be read, so deferred posts are not shown: %s", exc)
-        deferred = []
     out = output.console()
-    if not entries and not deferred:
+    if not entries and not view.deferred:
         out.print(f"The ledger {config.sync.ledger} is empty: nothing has been posted yet. "
                   "`syncd plan` shows what the first pass would do.")
         return
-    out.print(output.status_table(entries, deferred))
-    out.print(output.status_summary(entries, deferred))
+    out.print(output.status_table(entries, view.deferred, view.changed))
+    out.print(output.status_summary(entries, view.deferred, view.changed))
 
 
 @cli.command()
 @click.argument("source")
+@click.option("--open", "open_browser", is_flag=True,
+              help="Write the post as an HTML page and open it in a browser (the page's "
+              "file:// address is printed too), to copy it into Medium's editor with its "
+              "formatting.")
 @common_options
 @click.pass_context
 @handle_errors
-def render(ctx: click.Context, source: str) -> None:
+def render(ctx: click.Context, source: str, open_browser: bool) -> None:
     """Print exactly the title, tags and HTML that would be sent for one post.
 
-    SOURCE is the post's path relative to the site root, or a path to the file.
+    SOURCE is the post's path relative to the site root, or a path to the file. For a post
+    edited after it went to Medium, this is the new version to paste into Medium's editor.
 
     \b
-    Example:
+    Examples:
       syncd render _posts/2025-03-14-notes.md
+      syncd render _posts/2025-03-14-notes.md --open
     """
     from syncd.render import render_post
     from syncd.sites import read_site
@@ -259,11 +259,75 @@ def render(ctx: click.Context, source: str) -> None:
     rendered = render_post(post, RenderContext.for_config(config, scan.posts))
     for warning in rendered.warnings:
         log.warning("%s: %s", post.source, warning)
+    if open_browser:
+        page = output.write_preview(post.source, rendered)
+        click.echo(page.as_uri())
+        if not output.open_in_browser(page.as_uri()):
+            log.info("no browser to open here: open the address above on this machine")
+        return
     click.echo(f"title: {rendered.title}")
     click.echo(f"tags: {', '.join(rendered.tags)}")
     click.echo(f"canonical_url: {post.canonical_url}")
     click.echo("")
     click.echo(rendered.html, nl=False)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@common_options
+@click.pass_context
+@handle_errors
+def diff(ctx: click.Context, sources: tuple[str, ...]) -> None:
+    """Show what changed in synced posts since they went to Medium, as text.
+
+    Without SOURCE, every post edited since it was posted. Medium's API cannot update a
+    post: edit it on Medium (the Medium URL is printed; `syncd render SOURCE --open` gives
+    the new version to paste), then `syncd ack SOURCE`. `syncd status --json` lists the
+    changed posts for scripts.
+
+    \b
+    Examples:
+      syncd diff
+      syncd diff _posts/2025-03-14-notes.md
+    """
+    from syncd.app import edit_reports
+
+    config = load(ctx)
+    keys = [_source_key(source, config.site.root) for source in sources]
+    reports = edit_reports(config, keys)
+    if not reports:
+        click.echo("No synced post was edited since it went to Medium.")
+    for report in reports:
+        output.print_edit(report, colour=sys.stdout.isatty())
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option("--all", "ack_all", is_flag=True, help="Every post edited since it was posted.")
+@common_options
+@click.pass_context
+@handle_errors
+def ack(ctx: click.Context, sources: tuple[str, ...], ack_all: bool) -> None:
+    """Record that Medium has the post as it is now (you updated it by hand, or chose not to).
+
+    The post is `posted` again, and only a later edit is reported.
+
+    \b
+    Examples:
+      syncd ack _posts/2025-03-14-notes.md
+      syncd ack --all
+    """
+    from syncd.app import ack as acknowledge
+
+    if bool(sources) == ack_all:
+        raise click.UsageError("name SOURCE files, or give --all")
+    config = load(ctx)
+    keys = [_source_key(source, config.site.root) for source in sources]
+    entries = acknowledge(config, keys)
+    for entry in entries:
+        log.info("%s: recorded as up to date on Medium", entry.source)
+    if not entries:
+        log.info("no synced post was edited since it went to Medium: nothing to record")
 
 
 def _source_key(source: str, root: Path) -> str:

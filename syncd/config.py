@@ -104,6 +104,14 @@ class WatchConfig:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    """``[notify]``: a command run for each event (see :mod:`syncd.events`)."""
+
+    command: str | None = None
+    timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration, and the file it came from."""
 
@@ -113,6 +121,7 @@ class Config:
     sync: SyncConfig
     watch: WatchConfig = field(default_factory=WatchConfig)
     login: LoginConfig | None = None
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     warnings: tuple[str, ...] = ()
 
 
@@ -333,7 +342,7 @@ class _Validator:
 
     def config(self) -> Config:
         for name in self.raw:
-            if name not in ("site", "medium", "sync", "watch", "login"):
+            if name not in ("site", "medium", "sync", "watch", "login", "notify"):
                 self.warnings.append(f"{self.path}: [{name}]: unknown section, ignored")
         return Config(
             path=self.path,
@@ -342,6 +351,7 @@ class _Validator:
             sync=self.sync(),
             watch=self.watch(),
             login=self.login(),
+            notify=self.notify(),
             warnings=tuple(self.warnings),
         )
 
@@ -507,6 +517,18 @@ class _Validator:
                                    lambda v: 0 <= v <= 3600, "between 0 and 3600 (seconds)"),
             rescan_s=self.number(table, "watch", "rescan_s", 300.0,
                                  lambda v: 1 <= v <= 86400, "between 1 and 86400 (seconds)"),
+        )
+
+
+    def notify(self) -> NotifyConfig:
+        table = self.section("notify", ("command", "timeout_s"))
+        command = self.get(table, "notify", "command", str, "a shell command")
+        if command is not None and not command.strip():
+            raise self.fail("notify.command", "must not be empty (leave it out for no command)")
+        return NotifyConfig(
+            command=command,
+            timeout_s=self.number(table, "notify", "timeout_s", 10.0,
+                                  lambda v: 0 < v <= 3600, "between 0 and 3600 (seconds)"),
         )
 
 

@@ -7,11 +7,16 @@ coloured by level on a terminal. Tables use rich, which prints plain text off a 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import logging
+import os
+import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from syncd.engine import PlanItem
@@ -20,6 +25,9 @@ from syncd.ledger import POSTING, Entry
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+
+    from syncd.edits import Report
+    from syncd.render import Rendered
 
 _LEVEL_STYLES = {
     logging.WARNING: ("warning", "\x1b[33m"),
@@ -128,24 +136,33 @@ def plan_summary(items: Sequence[PlanItem]) -> str:
     return line
 
 
-def status_state(entry: Entry) -> str:
-    """The contract's state names: an unfinished intent is shown as in doubt."""
-    return "in-doubt" if entry.state == POSTING else entry.state
+def status_state(entry: Entry, changed: Collection[str] = ()) -> str:
+    """The contract's state names: an unfinished intent is shown as in doubt; a synced post
+    edited on the blog since (its canonical URL in ``changed``) as ``changed``."""
+    if entry.state == POSTING:
+        return "in-doubt"
+    if entry.canonical_url in changed:
+        return "changed"
+    return entry.state
 
 
-def attention_first(entry: Entry) -> tuple[int, str, str]:
-    """Sort key for status: what needs the user (in doubt, failed) first, then by date."""
-    urgency = {"in-doubt": 0, "failed": 1}.get(status_state(entry), 2)
-    return urgency, entry.posted_at or entry.attempted_at or "", entry.source
+def attention_first(changed: Collection[str] = ()) -> Callable[[Entry], tuple[int, str, str]]:
+    """Sort key for status: what needs the user (in doubt, failed, changed) first, then by
+    date."""
+    def key(entry: Entry) -> tuple[int, str, str]:
+        urgency = {"in-doubt": 0, "failed": 1, "changed": 2}.get(status_state(entry, changed), 3)
+        return urgency, entry.posted_at or entry.attempted_at or "", entry.source
+
+    return key
 
 
-def status_json(entries: Iterable[Entry]) -> dict[str, Any]:
+def status_json(entries: Iterable[Entry], changed: Collection[str] = ()) -> dict[str, Any]:
     return {
         "posts": [
             {
                 "source": e.source,
                 "canonical_url": e.canonical_url,
-                "state": status_state(e),
+                "state": status_state(e, changed),
                 "title": e.title,
                 "medium_url": e.medium_url,
                 "medium_id": e.medium_id,
@@ -154,13 +171,15 @@ def status_json(entries: Iterable[Entry]) -> dict[str, Any]:
                 "attempted_at": e.attempted_at,
                 "error": e.error,
                 "previous_urls": list(e.previous_urls),
+                "acked_at": e.acked_at,
             }
             for e in entries
         ]
     }
 
 
-def status_table(entries: Sequence[Entry], deferred: Sequence[PlanItem] = ()) -> Table:
+def status_table(entries: Sequence[Entry], deferred: Sequence[PlanItem] = (),
+                 changed: Collection[str] = ()) -> Table:
     """The ledger, what needs the user first, each with what to do; then deferred posts."""
     from rich.markup import escape
     from rich.table import Table
@@ -171,9 +190,9 @@ def status_table(entries: Sequence[Entry], deferred: Sequence[PlanItem] = ()) ->
     table.add_column("title / source", overflow="fold")
     table.add_column("Medium URL, or what to do", overflow="fold")
     styles = {"posted": "green", "adopted": "cyan", "in-doubt": "bold red", "failed": "red",
-              "deferred": "yellow"}
+              "deferred": "yellow", "changed": "magenta"}
     for entry in entries:
-        state = status_state(entry)
+        state = status_state(entry, changed)
         when = (entry.posted_at or entry.attempted_at or "")[:10]
         table.add_row(
             f"[{styles.get(state, '')}]{state}[/]",
@@ -197,17 +216,22 @@ def _what_to_do(entry: Entry, state: str) -> str:
                 f"Medium, then: syncd resolve {entry.source} --medium-url URL, or --not-posted")
     if state == "failed":
         return f"Medium refused it ({entry.error}); fix the post, the next pass tries again"
+    if state == "changed":
+        where = entry.medium_url or "(Medium URL not recorded)"
+        return f"{where}\nedited on the blog since it was posted: syncd diff {entry.source}"
     return entry.medium_url or ""
 
 
-def status_summary(entries: Iterable[Entry], deferred: Sequence[PlanItem] = ()) -> str:
+def status_summary(entries: Iterable[Entry], deferred: Sequence[PlanItem] = (),
+                   changed: Collection[str] = ()) -> str:
     """One line: how many posts are in each state, and when the next deferred one goes."""
     counts: dict[str, int] = {}
     for entry in entries:
-        state = status_state(entry)
+        state = status_state(entry, changed)
         counts[state] = counts.get(state, 0) + 1
-    order = ("posted", "adopted", "in-doubt", "failed")
-    parts = [f"{counts.get(state, 0)} {state.replace('-', ' ')}" for state in order]
+    order = ("posted", "adopted", "changed", "in-doubt", "failed")
+    parts = [f"{counts.get(state, 0)} {state.replace('-', ' ')}" for state in order
+             if counts.get(state) or state != "changed"]
     if deferred:
         first = min(deferred, key=lambda item: item.date or dt.datetime.max.replace(tzinfo=dt.UTC))
         when = f"{first.date:%Y-%m-%d}" if first.date else "later"
@@ -261,3 +285,58 @@ def pass_progress(enabled: bool) -> Iterator[Callable[[int, int], None]]:
     finally:
         if task:
             progress.stop()
+
+
+def print_edit(report: Report, colour: bool = False, stream: TextIO | None = None) -> None:
+    """One post's edit as a user reads it: where to fix it, then a text diff."""
+    stream = stream or sys.stdout
+    after = report.after
+    lines = report.diff()
+    if report.before is not None and not lines:
+        stream.write(f"{report.source}: matches what Medium has; nothing to do.\n")
+        return
+    stream.write(f"{report.source}: {after.title}\n")
+    if report.medium_url:
+        stream.write(f"  edit on Medium:  {report.medium_url}\n")
+    stream.write(f"  new version:     syncd render {report.source} --open\n")
+    stream.write(f"  when done:       syncd ack {report.source}\n")
+    if report.before is None:
+        shown = "changed" if report.changed else "not changed"
+        stream.write(f"  syncd adopted this post without sending it, so it has no copy of what "
+                     f"Medium shows; its title and text have {shown} since.\n\n")
+        return
+    when = f" (as of {report.sent_at})" if report.sent_at else ""
+    stream.write(f"\n--- on Medium{when}\n+++ on the blog now\n")
+    styles = {"-": "\x1b[31m", "+": "\x1b[32m", "@": "\x1b[36m"}
+    for line in lines[2:]:
+        style = styles.get(line[:1], "") if colour else ""
+        stream.write(f"{style}{line}{chr(27) + '[0m' if style else ''}\n")
+    stream.write("\n")
+
+
+def write_preview(source: str, rendered: Rendered) -> Path:
+    """The rendered post as a standalone page in a private temp folder, for a browser."""
+    folder = Path(tempfile.gettempdir()) / f"syncd-render-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", source).strip("-") or "post"
+    page = folder / f"{name}.html"
+    page.write_text(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(rendered.title)}</title>"
+        "<style>body{max-width:42em;margin:2em auto;font:18px/1.6 Georgia,serif}"
+        "pre{background:#f4f4f4;padding:1em;overflow:auto}</style></head><body>\n"
+        "<!-- Select all, copy, and paste into Medium's editor -->\n"
+        f"{rendered.html}</body></html>\n",
+        encoding="utf-8",
+    )
+    return page
+
+
+def open_in_browser(url: str) -> bool:
+    """Open ``url`` in the user's browser ($BROWSER is honoured); False when there is none."""
+    import webbrowser
+
+    try:
+        return webbrowser.open(url)
+    except webbrowser.Error:
+        return False

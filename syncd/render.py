@@ -74,6 +74,8 @@ class Rendered:
     publish_status: str | None = None
     images: tuple[LocalImage, ...] = ()
     refusal: str | None = None
+    # The attribution footer that ``html`` ends with ("" for none): not the author's text.
+    footer: str = ""
 
     def with_image_urls(self, urls: dict[str, str]) -> Rendered:
         """This rendering with uploaded images at their Medium URLs."""
@@ -121,7 +123,8 @@ class _PostRenderer:
         if subtitle:
             blocks.append(f"<h2>{_escape(' '.join(subtitle.split()))}</h2>")
         blocks.extend(self.body_blocks(renderer))
-        blocks.extend(self.footer(title))
+        footer = self.footer(title)
+        blocks.extend(footer)
         content = "\n".join(block for block in blocks if block) + "\n"
         if self.options.upload_images and self.images:
             known = cached_urls(self.images, self.context.image_cache, self.options.api_url)
@@ -137,6 +140,7 @@ class _PostRenderer:
             publish_status=self.publish_status(),
             images=tuple(dict.fromkeys(self.images)),
             refusal=public_url_problem(post.canonical_url),
+            footer="\n".join(footer) + "\n" if footer else "",
         )
 
     def body_blocks(self, renderer: MediumRenderer) -> list[str]:

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from syncd.config import MediumConfig
+from syncd.edits import CHANGED, SETTLED_REASONS, baseline, source_hash
 from syncd.engine import DEFER, ERROR, PlanItem, due, fingerprint
 from syncd.errors import EXIT_OK, EXIT_POST_FAILURES, AuthError, LedgerError
+from syncd.events import Event, EventHook, silent
 from syncd.images import upload_images
 from syncd.ledger import FAILED, IN_DOUBT, POSTED, POSTING, Entry, Ledger, now_iso
 from syncd.medium import (
@@ -57,6 +59,7 @@ class PassReport:
     in_doubt_before: list[PlanItem] = field(default_factory=list)
     deferred: list[PlanItem] = field(default_factory=list)
     moved: list[PlanItem] = field(default_factory=list)
+    changed: list[PlanItem] = field(default_factory=list)
     dry_run: bool = False
 
     @property
@@ -94,6 +97,8 @@ class PassReport:
             parts.append(f"{len(self.deferred)} deferred")
         if self.moved:
             parts.append(f"{len(self.moved)} moved to a new URL")
+        if self.changed:
+            parts.append(f"{len(self.changed)} edited since posted (syncd diff)")
         if self.in_doubt_before:
             parts.append(f"{len(self.in_doubt_before)} still in doubt from an earlier pass")
         if self.read_errors:
@@ -134,15 +139,17 @@ def run_pass(
     should_stop: Callable[[], bool] | None = None,
     hold_posts: str | None = None,
     render_context: RenderContext | None = None,
+    events: EventHook | None = None,
 ) -> PassReport:
     """Post every due item once; stop at a refused token (AuthError, exit 3).
 
     ``hold_posts`` (a reason) holds every due post back without a request.
     ``render_context`` describes the site for rendering; by default it is built from the
     items' posts (all of the site's posts: ``post_url`` needs them), ``[medium]`` and the
-    ledger's folder (the image upload cache).
+    ledger's folder (the image upload cache). ``events`` hears what happened to each post.
     """
     report = PassReport(dry_run=dry_run)
+    events = events if events is not None and not dry_run else silent()
     if render_context is None:
         render_context = RenderContext.build(
             [item.post for item in items if item.post is not None], medium=medium,
@@ -162,8 +169,11 @@ def run_pass(
             report.deferred.append(item)
         elif item.reason == "moved":
             report.moved.append(item)
+        elif item.reason == CHANGED:
+            report.changed.append(item)
     if report.moved:
         _record_moves(report.moved, ledger, dry_run)
+    _report_edits(items, ledger, dry_run, events)
     queue = due(items)
     if hold_posts is not None:
         # Medium's daily limit is still in force: asking again would only be refused.
@@ -176,13 +186,69 @@ def run_pass(
         outcome = _post_one(item, ledger, client, user_id, medium, dry_run, backfill,
                             lambda post: render(post, render_context), render_context)
         report.outcomes.append(outcome)
+        _announce(outcome, events)
         if progress is not None:
             progress(index + 1, len(queue))
         if outcome.result == "rate-limited":
             for later in queue[index + 1:]:
                 report.outcomes.append(Outcome(later, "rate-limited", outcome.detail))
+                _announce(report.outcomes[-1], events)
             break
     return report
+
+
+ANNOUNCED = {"posted": "posted", "failed": "failed", "in-doubt": "in-doubt",
+             "rate-limited": "deferred"}
+
+
+def _announce(outcome: Outcome, events: EventHook) -> None:
+    """The user's notify command hears of every post created, refused, in doubt or held."""
+    name = ANNOUNCED.get(outcome.result)
+    if name is None:
+        return
+    item = outcome.item
+    message = outcome.detail
+    if name == "deferred":
+        message = f"held by Medium's daily limit: {outcome.detail}"
+    events.emit(Event(name, item.source, item.title or "", item.canonical_url,
+                      outcome.medium_url, message))
+
+
+def _report_edits(items: list[PlanItem], ledger: Ledger, dry_run: bool,
+                  events: EventHook) -> None:
+    """Say once per edit that a synced post changed, and forget edits that were undone.
+
+    ``seen_change`` in the entry remembers that this edit was reported, so neither the next
+    save nor the next ``--once`` repeats it; it is cleared when the post matches Medium
+    again (or by ``syncd ack``), so a later edit is reported anew.
+    """
+    updates = []
+    for item in items:
+        entry, post = item.entry, item.post
+        if entry is None or post is None:
+            continue
+        if item.reason == CHANGED and entry.seen_change is None:
+            medium = f" ({entry.medium_url})" if entry.medium_url else ""
+            log.warning(
+                "%s: edited since it went to Medium%s. Medium's API cannot update a post: "
+                "`syncd diff %s` shows what changed, `syncd render %s --open` gives the new "
+                "version to paste into Medium's editor, then `syncd ack %s`",
+                item.source, medium, item.source, item.source, item.source)
+            events.emit(Event("changed", item.source, item.title or "", item.canonical_url,
+                              entry.medium_url, "edited on the blog since it was posted"))
+            updates.append(replace(entry, seen_change=source_hash(post)))
+        elif item.reason == CHANGED:
+            log.debug("%s: its edit was reported already", item.source)
+        elif item.reason in SETTLED_REASONS:
+            current = source_hash(post)
+            if entry.seen_change is not None:
+                log.info("%s: matches its Medium copy again", item.source)
+            if entry.seen_change is not None or (
+                    entry.content_fingerprint is not None and entry.source_hash != current):
+                # Rendered this pass and found the same for a reader: no need to next time.
+                updates.append(replace(entry, seen_change=None, source_hash=current))
+    if updates and not dry_run:
+        ledger.put_many(updates)
 
 
 def _post_one(
@@ -223,7 +289,7 @@ def _post_one(
         title=rendered.title,
         publish_status=body["publishStatus"],
         attempted_at=now_iso(),
-        fingerprint=fingerprint(item.post),
+        **baseline(rendered, item.post),
     )
     ledger.put(intent)
     try:
@@ -306,7 +372,7 @@ def _record_moves(moved: list[PlanItem], ledger: Ledger, dry_run: bool) -> None:
             old,
             canonical_url=item.canonical_url,
             source=item.source,
-            fingerprint=fingerprint(item.post),
+            fingerprint=old.fingerprint or fingerprint(item.post),
             previous_urls=(*old.previous_urls, old.canonical_url),
         )))
     if not dry_run:

@@ -181,13 +181,17 @@ def test_editing_or_renaming_a_synced_post_posts_nothing(
     posts = blog.parent / "site/_posts"
     save_atomically(posts / "2024-01-01-first.md", "---\ntitle: First\n---\nA typo fixed.\n")
     assert settle(sandbox) == ["First"]
+    save_atomically(posts / "2024-01-01-first.md", "---\ntitle: First\n---\nA typo fixed.\n")
+    assert settle(sandbox) == ["First"]
     os.replace(posts / "2024-01-01-first.md", posts / "2024-01-09-first.md")
     assert settle(sandbox) == ["First"]
     assert daemon.stop() == 0
     status = json.loads(run_syncd("status", "--json", "--config", str(blog)).stdout)["posts"]
     assert [(p["source"], p["state"]) for p in status] == [
-        ("_posts/2024-01-09-first.md", "posted")]
+        ("_posts/2024-01-09-first.md", "changed")]
     assert "its URL changed" in daemon.log()
+    # The edit is reported once, not again on the next save of the same text or the rename.
+    assert daemon.log().count("edited since it went to Medium") == 1
 
 
 def test_a_future_post_goes_out_when_its_time_comes(
