@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from syncd.config import Config, read_token
-from syncd.edits import CHANGED, SETTLED_REASONS, Report, Snapshot, flag_changed, renewed, unpack
+from syncd.edits import (
+    CHANGED,
+    SETTLED_REASONS,
+    Report,
+    Snapshot,
+    flag_changed,
+    renewed,
+    source_hash,
+    unpack,
+)
 from syncd.engine import POST, PlanItem, Rules, plan
 from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
 from syncd.ledger import ADOPTED, POSTED, Entry, Ledger, ledger_lock, now_iso, write_lock
@@ -371,7 +380,7 @@ def adopt(config: Config, sources: list[str], medium_url: str | None = None,
                 entries.append(Entry(
                     canonical_url=item.canonical_url, source=item.source, state=ADOPTED,
                     title=item.title or "", medium_url=medium_url, posted_at=recorded,
-                    fingerprint=fingerprint(item.post),
+                    fingerprint=fingerprint(item.post), source_hash=source_hash(item.post),
                 ))
             ledger.put_many(entries)
             return entries

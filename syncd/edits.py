@@ -94,8 +94,12 @@ def unpack(document: Mapping[str, Any]) -> Snapshot:
 
 
 def source_hash(post: Post) -> str:
-    """The post as read: title, front matter and body, exactly (spacing matters in code)."""
-    front = json.dumps(dict(post.front_matter), sort_keys=True, ensure_ascii=False, default=str)
+    """The post as read: title, front matter and body, exactly (spacing matters in code).
+
+    Only ever compared for equality, as a shortcut: when it differs (a new key order, a new
+    Python) the post is judged in full, so ``repr`` (faster than JSON here) is good enough.
+    """
+    front = repr(sorted(post.front_matter.items(), key=lambda item: str(item[0])))
     return _hash(f"{post.title}\n{front}\n{post.body}")
 
 
