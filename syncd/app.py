@@ -336,6 +336,16 @@ def ack(config: Config, sources: list[str]) -> list[Entry]:
 
 def _synced_items(items: list[PlanItem], sources: list[str]) -> list[PlanItem]:
     """The named posts, each of which must be on Medium (posted or adopted)."""
+    chosen = _named_readable(items, sources)
+    for item in chosen:
+        if item.reason not in (*SETTLED_REASONS, CHANGED) or item.entry is None:
+            state = f"its plan says {item.action}/{item.reason}"
+            raise SyncdError(f"{item.source}: not on Medium according to the ledger ({state})")
+    return chosen
+
+
+def _named_readable(items: list[PlanItem], sources: list[str]) -> list[PlanItem]:
+    """The plan items of the named post files, each of which must exist and be readable."""
     by_source = {item.source: item for item in items}
     chosen = []
     for source in sources:
@@ -344,9 +354,6 @@ def _synced_items(items: list[PlanItem], sources: list[str]) -> list[PlanItem]:
             raise SyncdError(f"{source}: no such post file in the site")
         if item.action == "error":
             raise SyncdError(f"{source}: cannot be read: {item.reason}")
-        if item.reason not in (*SETTLED_REASONS, CHANGED) or item.entry is None:
-            state = f"its plan says {item.action}/{item.reason}"
-            raise SyncdError(f"{source}: not on Medium according to the ledger ({state})")
         chosen.append(item)
     return chosen
 
@@ -389,21 +396,15 @@ def adopt(config: Config, sources: list[str], medium_url: str | None = None,
 
 
 def _named_items(items: list[PlanItem], sources: list[str]) -> list[PlanItem]:
-    by_source = {item.source: item for item in items}
-    chosen = []
-    for source in sources:
-        item = by_source.get(source)
-        if item is None:
-            raise SyncdError(f"{source}: no such post file in the site")
-        if item.action == "error":
-            raise SyncdError(f"{source}: cannot be read: {item.reason}")
+    """The named posts, none of which may be in the ledger already."""
+    chosen = _named_readable(items, sources)
+    for item in chosen:
         if item.canonical_url is None:
-            raise SyncdError(f"{source}: Jekyll publishes no page for it ({item.reason})")
+            raise SyncdError(f"{item.source}: Jekyll publishes no page for it ({item.reason})")
         if item.reason == "in-doubt":
-            raise SyncdError(f"{source}: its creation is in doubt; use syncd resolve")
-        if item.reason in ("synced", "adopted", "moved"):
-            raise SyncdError(f"{source}: already in the ledger ({item.reason})")
-        chosen.append(item)
+            raise SyncdError(f"{item.source}: its creation is in doubt; use syncd resolve")
+        if item.reason in ("synced", "adopted", "moved", CHANGED):
+            raise SyncdError(f"{item.source}: already in the ledger ({item.reason})")
     return chosen
 
 
