@@ -89,6 +89,8 @@ def test_an_edited_post_is_reported_diffed_and_acked_never_posted_again(
     every = run_syncd("diff", "--config", str(blog))
     assert every.returncode == 0 and "+The herons had left." in every.stdout
 
+    planned = run_syncd("plan", "--config", str(blog))
+    assert "1 synced posts were edited since they went to Medium" in planned.stdout
     table = run_syncd("status", "--config", str(blog))
     assert "changed" in table.stdout and f"syncd diff {NOTES}" in table.stdout
 
