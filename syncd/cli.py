@@ -237,6 +237,9 @@ def render(ctx: click.Context, source: str) -> None:
     """Print exactly the title, tags and HTML that would be sent for one post.
 
     SOURCE is the post's path relative to the site root, or a path to the file.
+    With [medium] upload_images, images uploaded before show their Medium URL; with
+    [medium] tables = "image", a table not uploaded yet shows as syncd-table:NAME.png,
+    which the pass uploads first (or sends as text if Medium refuses it).
 
     \b
     Example:

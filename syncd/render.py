@@ -24,12 +24,14 @@ override the title, tags and publish status for Medium only.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import html
 import ipaddress
 import re
 import string
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,7 +40,14 @@ from mistune.core import BlockState
 
 from syncd import rawhtml
 from syncd.config import PUBLISH_STATUSES
-from syncd.images import ImageSource, LocalImage, cached_urls, sniff_type, substitute
+from syncd.images import (
+    MAX_UPLOAD_BYTES,
+    ImageSource,
+    LocalImage,
+    cached_urls,
+    sniff_type,
+    substitute,
+)
 from syncd.mdx import strip_mdx
 from syncd.medium_html import MediumRenderer, RawHtmlHooks, Warnings
 from syncd.model import Post
@@ -63,8 +72,10 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 class Rendered:
     """Exactly what would be sent to Medium for one post, and what was lost on the way.
 
-    ``images`` are local files to upload first when uploads are on; ``refusal`` says why
-    the post must not be sent at all (its canonical URL is not a public address).
+    ``images`` are local files (and drawn tables) to upload first when uploads are on;
+    ``table_texts`` are, for each drawn table, its placeholder URL, its figure and the text
+    block it falls back to; ``refusal`` says why the post must not be sent at all (its
+    canonical URL is not a public address).
     """
 
     title: str
@@ -74,10 +85,16 @@ class Rendered:
     publish_status: str | None = None
     images: tuple[LocalImage, ...] = ()
     refusal: str | None = None
+    table_texts: tuple[tuple[str, str, str], ...] = ()
 
     def with_image_urls(self, urls: dict[str, str]) -> Rendered:
-        """This rendering with uploaded images at their Medium URLs."""
-        return replace(self, html=substitute(self.html, urls))
+        """This rendering with uploaded images at their Medium URLs; a drawn table that
+        was not uploaded goes back to text, so a placeholder never reaches Medium."""
+        content = self.html
+        for placeholder, figure, text in self.table_texts:
+            if placeholder not in urls:
+                content = content.replace(figure, text)
+        return replace(self, html=substitute(content, urls))
 
 
 def render_post(post: Post, context: RenderContext | None = None) -> Rendered:
@@ -100,6 +117,7 @@ class _PostRenderer:
         self.warnings = Warnings()
         self.offset = _body_offset(post)
         self.images: list[LocalImage] = []
+        self.table_texts: list[tuple[str, str, str]] = []
         self.site_files = context.site_files()
         page_file = post.path if post.path.is_file() else None
         self.page_file = page_file
@@ -115,7 +133,7 @@ class _PostRenderer:
                                     f"over {MEDIUM_MAX_TITLE_LENGTH}")
         renderer = MediumRenderer(canonical_url=post.canonical_url, title=title,
                                   image_url=self.image_url, warnings=self.warnings,
-                                  line_of=self.file_line)
+                                  line_of=self.file_line, table_image=self.table_image)
         blocks = [f"<h1>{_escape(title)}</h1>"]
         subtitle = _front_text(front, "subtitle") or _front_text(front, "description")
         if subtitle:
@@ -137,6 +155,7 @@ class _PostRenderer:
             publish_status=self.publish_status(),
             images=tuple(dict.fromkeys(self.images)),
             refusal=public_url_problem(post.canonical_url),
+            table_texts=tuple(dict.fromkeys(self.table_texts)),
         )
 
     def body_blocks(self, renderer: MediumRenderer) -> list[str]:
@@ -201,6 +220,32 @@ class _PostRenderer:
             else:
                 self.images.append(LocalImage(located.url, located.file, content_type))
         return located.url
+
+    def table_image(self, header: list[str] | None, rows: list[list[str]],
+                    aligns: list[str | None], text: str) -> tuple[str | None, str | None]:
+        """With ``[medium] tables = "image"``: the table drawn as a PNG to upload, as a
+        figure whose alt text is the table's text; or, when it cannot be, why not."""
+        if self.options.tables != "image":
+            return None, None
+        if not self.options.upload_images:
+            return None, "uploads are off ([medium] upload_images), and a drawn table " \
+                         "must be uploaded"
+        from syncd.tableimage import table_png, undrawable
+
+        missing = undrawable([*(header or []), *(cell for row in rows for cell in row)])
+        if missing:
+            shown = " ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
+            return None, f"the table font cannot draw {shown}"
+        png = table_png(header, rows, aligns)
+        if len(png) > MAX_UPLOAD_BYTES:
+            return None, f"its picture is over {MAX_UPLOAD_BYTES // 1024 // 1024} MB"
+        name = f"table-{hashlib.sha256(png).hexdigest()[:16]}.png"
+        placeholder = f"syncd-table:{name}"
+        self.images.append(LocalImage(placeholder, Path(name), "image/png", data=png))
+        figure = (f'<figure><img src="{placeholder}" '
+                  f'alt="{html.escape(_table_alt(header, rows))}"></figure>')
+        self.table_texts.append((placeholder, figure, text))
+        return figure, None
 
     def footer(self, title: str) -> list[str]:
         """``[medium] footer``, with ``{url}`` as a link to the canonical URL."""
@@ -396,6 +441,17 @@ def _body_offset(post: Post) -> int:
     if body and text.endswith(body):
         return text[: len(text) - len(body)].count("\n")
     return 0
+
+
+def _table_alt(header: list[str] | None, rows: list[list[str]]) -> str:
+    """A table's text for a screen reader: each row's cells named by their column."""
+    names = header or []
+    lines = ["Table: " + ", ".join(names) + "." if names else "Table."]
+    for row in rows:
+        cells = [f"{names[i]}: {cell}" if i < len(names) and names[i] else cell
+                 for i, cell in enumerate(row) if cell]
+        lines.append("; ".join(cells) + ".")
+    return " ".join(lines)
 
 
 def _front_text(front: dict[str, Any] | Any, key: str) -> str | None:

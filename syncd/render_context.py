@@ -43,11 +43,13 @@ class RenderOptions:
     tags_from_categories: bool = False
     upload_images: bool = False
     api_url: str = DEFAULT_API_URL
+    tables: str = "text"
 
     @classmethod
     def from_medium(cls, medium: MediumConfig) -> RenderOptions:
         return cls(footer=medium.footer, tags_from_categories=medium.tags_from_categories,
-                   upload_images=medium.upload_images, api_url=medium.api_url)
+                   upload_images=medium.upload_images, api_url=medium.api_url,
+                   tables=medium.tables)
 
 
 class SiteIndex:

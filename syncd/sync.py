@@ -278,7 +278,7 @@ def _upload_images(item: PlanItem, rendered: Rendered, client: MediumClient,
     """
     cache = render_context.image_cache
     if cache is None:
-        return rendered
+        return rendered.with_image_urls({})
     try:
         result = upload_images(rendered.images, client, cache, medium.api_url)
     except OSError as exc:
