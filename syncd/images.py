@@ -63,12 +63,16 @@ class ImageSource:
 
     ``url`` is what Medium is sent (absolute), or ``None`` when the reference is refused
     (``problem`` says why). ``file`` is the local file inside the site, when there is one.
+    ``guessed`` says the file was found only next to the post and where the site publishes
+    it is unknown (Gatsby's co-located images), so ``url`` is the reference resolved against
+    the page: a guess that may not exist.
     """
 
     url: str | None
     file: Path | None = None
     problem: str | None = None
     is_local: bool = False
+    guessed: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,10 +155,11 @@ class SiteFiles:
                 return ImageSource(url=None, problem="is a symlink to a file outside the site "
                                    "folder; refused, never read", is_local=True)
             if real.is_file():
-                url = public_url
                 if candidate is as_written and not path.startswith("/"):
-                    url = self._published_url(candidate) or public_url
-                return ImageSource(url=url, file=real, is_local=True)
+                    published = self._published_url(candidate)
+                    return ImageSource(url=published or public_url, file=real, is_local=True,
+                                       guessed=published is None)
+                return ImageSource(url=public_url, file=real, is_local=True)
         return ImageSource(url=public_url, is_local=True)
 
     def _candidates(self, path: str, public_url: str,

@@ -214,12 +214,26 @@ class _PostRenderer:
             return located.url
         if self.options.upload_images:
             content_type = sniff_type(located.file)
-            if content_type is None:
-                self.warnings.add(line, f"image {shown!r} is not JPEG, PNG, GIF or TIFF, so it "
-                                        f"is not uploaded; Medium will fetch {located.url}")
-            else:
+            if content_type is not None:
                 self.images.append(LocalImage(located.url, located.file, content_type))
+                return located.url
+            self.warnings.add(line, f"image {shown!r} is not JPEG, PNG, GIF or TIFF, so it "
+                                    f"is not uploaded; Medium will fetch {located.url}")
+        if located.guessed:
+            self.warnings.add(line, self.guessed_url_warning(shown, located.url))
         return located.url
+
+    def guessed_url_warning(self, shown: str, url: str) -> str:
+        """Why the URL of an image found next to the post is only a guess, and the fix."""
+        if self.context.generator == "gatsby":
+            where = ("Gatsby publishes an image next to a post at a hashed /static/… "
+                     "address that syncd cannot compute")
+        else:
+            where = "syncd cannot tell where the site publishes this file"
+        fix = ("set [medium] upload_images = true to upload it" if not self.options.upload_images
+               else "convert it to PNG or JPEG so it can be uploaded")
+        return (f"image {shown!r} sits next to the post, and {where}; Medium will be sent "
+                f"{url}, which is likely broken: {fix}")
 
     def table_image(self, header: list[str] | None, rows: list[list[str]],
                     aligns: list[str | None], text: str) -> tuple[str | None, str | None]:
