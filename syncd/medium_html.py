@@ -48,7 +48,8 @@ NESTED_INDENT = "\u00a0" * 4
 
 @dataclass
 class Warnings:
-    """Warnings with the file line they belong to, in order, without repeats."""
+    """Warnings with the line of the post's body they belong to, in order, without repeats
+    (the post renderer turns body lines into file lines)."""
 
     items: list[tuple[int | None, str]] = field(default_factory=list)
 
@@ -62,14 +63,12 @@ class MediumRenderer:
 
     def __init__(self, *, canonical_url: str | None, title: str,
                  image_url: Callable[[str, int | None], str | None], warnings: Warnings,
-                 line_of: Callable[[int | None], int | None],
                  table_image: TableImage | None = None) -> None:
         self.canonical_url = canonical_url
         self.table_image = table_image
         self.title = title
         self.image_url = image_url
         self.warnings = warnings
-        self.line_of = line_of
         self.line: int | None = None
         self.top_level = 2
         self.footnotes: list[Token] = []
@@ -89,7 +88,7 @@ class MediumRenderer:
         self.top_level = min(levels) if levels else 2
         blocks: list[str] = []
         for token in content:
-            self.line = self.line_of(token.get("_line"))
+            self.line = token.get("_line")
             blocks.extend(self.block(token))
         if self.footnotes:
             blocks.extend(self._footnotes())

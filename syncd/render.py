@@ -23,7 +23,6 @@ override the title, tags and publish status for Medium only.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import html
 import ipaddress
@@ -115,7 +114,7 @@ class _PostRenderer:
         self.context = context
         self.options: RenderOptions = context.options
         self.warnings = Warnings()
-        self.offset = _body_offset(post)
+        self.offset: int | None = None
         self.images: list[LocalImage] = []
         self.table_texts: list[tuple[str, str, str]] = []
         self.site_files = context.site_files()
@@ -123,7 +122,13 @@ class _PostRenderer:
         self.page_file = page_file
 
     def file_line(self, body_line: int | None) -> int | None:
-        return body_line + self.offset if body_line is not None else None
+        """A body line as a line of the file. Warnings keep body lines until the end, so the
+        file is read again for its front matter only when a warning names a line."""
+        if body_line is None:
+            return None
+        if self.offset is None:
+            self.offset = _body_offset(self.post)
+        return body_line + self.offset
 
     def render(self) -> Rendered:
         post, front = self.post, self.post.front_matter
@@ -133,7 +138,7 @@ class _PostRenderer:
                                     f"over {MEDIUM_MAX_TITLE_LENGTH}")
         renderer = MediumRenderer(canonical_url=post.canonical_url, title=title,
                                   image_url=self.image_url, warnings=self.warnings,
-                                  line_of=self.file_line, table_image=self.table_image)
+                                  table_image=self.table_image)
         blocks = [f"<h1>{_escape(title)}</h1>"]
         subtitle = _front_text(front, "subtitle") or _front_text(front, "description")
         if subtitle:
@@ -151,7 +156,8 @@ class _PostRenderer:
             title=title,
             html=content,
             tags=tags,
-            warnings=tuple(_format(line, message) for line, message in self.warnings.items),
+            warnings=tuple(_format(self.file_line(line), message)
+                           for line, message in self.warnings.items),
             publish_status=self.publish_status(),
             images=tuple(dict.fromkeys(self.images)),
             refusal=public_url_problem(post.canonical_url),
@@ -165,7 +171,7 @@ class _PostRenderer:
             stripped = strip_mdx(text)
             text = stripped.text
             for line, message in stripped.warnings:
-                self.warnings.add(self.file_line(line), message)
+                self.warnings.add(line, message)
         elif self.context.generator == "jekyll":
             text = _strip_kramdown(text)
             if self.post.front_matter.get("render_with_liquid") is not False:
@@ -194,7 +200,7 @@ class _PostRenderer:
                                site_url=self.context.site_url or "",
                                base_path=self.context.base_path)
         for line, message in result.warnings:
-            self.warnings.add(self.file_line(line), message)
+            self.warnings.add(line, message)
         return result.text
 
     def image_url(self, src: str, line: int | None) -> str | None:
@@ -302,11 +308,14 @@ def _markdown() -> mistune.Markdown:
 
     def noting_lines(match: re.Match[str], state: BlockState) -> int | None:
         """mistune's own dispatch; the blocks it adds at the top get the line it matched."""
-        before = len(state.tokens)
+        if state.parent is not None or not isinstance(state, _LineState):
+            return parse_method(match, state)
+        tokens = state.tokens
+        before = len(tokens)
         end = parse_method(match, state)
-        if isinstance(state, _LineState) and state.parent is None:
+        if len(tokens) > before:
             line = state.line_at(match.start())
-            for token in state.tokens[before:]:
+            for token in tokens[before:]:
                 token.setdefault("_line", line)
         return end
 
@@ -317,12 +326,19 @@ def _markdown() -> mistune.Markdown:
 class _LineState(BlockState):
     """mistune's block state, noting the line each top-level block starts on."""
 
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._counted = (0, 1)
+
     def line_at(self, position: int) -> int:
-        starts = self.env.get("_newlines")
-        if starts is None:
-            starts = [i for i, char in enumerate(self.src) if char == "\n"]
-            self.env["_newlines"] = starts
-        return bisect.bisect_left(starts, position) + 1
+        """The 1-based line of ``position``. Blocks are asked for in order, so newlines are
+        counted (in C, by ``str.count``) only from the position asked before."""
+        start, line = self._counted
+        if position < start:
+            start, line = 0, 1
+        line += self.src.count("\n", start, position)
+        self._counted = (position, line)
+        return line
 
     def add_paragraph(self, text: str) -> None:
         last = self.last_token()
