@@ -245,7 +245,7 @@ class _PostRenderer:
                     aligns: list[str | None], text: str) -> tuple[str | None, str | None]:
         """With ``[medium] tables = "image"``: the table drawn as a PNG to upload, as a
         figure whose alt text is the table's text; or, when it cannot be, why not."""
-        if self.options.tables != "image":
+        if self.options.tables != "image" or not (header or rows):
             return None, None
         if not self.options.upload_images:
             return None, "uploads are off ([medium] upload_images), and a drawn table " \

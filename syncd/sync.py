@@ -214,6 +214,9 @@ def _post_one(
         if isinstance(uploaded, Outcome):
             return uploaded
         rendered = uploaded
+    elif rendered.table_texts:
+        # A drawn table reaches Medium only uploaded; otherwise it goes as text.
+        rendered = rendered.with_image_urls({})
     body = create_body(rendered, item.canonical_url, medium, backdated)
     previous = item.entry
     intent = Entry(

@@ -171,3 +171,32 @@ def test_the_picture_is_deterministic_and_differs_per_table() -> None:
 def test_the_bundled_font_is_used_and_its_gaps_are_known() -> None:
     assert undrawable(["syncd 42 Python", "(a|b) -> c!"]) == []
     assert undrawable(["café", "日本", "ok 🐍"]) == ["é", "日", "本", "🐍"]
+
+
+def test_a_placeholder_never_survives_the_upload_step(tmp_path: Path) -> None:
+    """Before the upload, a drawn table is a placeholder figure; after it, either the Medium
+    URL or, for a table that was not uploaded, its text."""
+    from syncd.config import SiteConfig
+    from syncd.render import render_post
+    from syncd.render_context import RenderContext, RenderOptions
+    from syncd.sites import read_site
+
+    site = make_site(tmp_path / "site", POSTS)
+    posts = read_site(SiteConfig(generator="jekyll", root=site)).posts
+    context = RenderContext.build(posts, site_root=site,
+                                  medium=load_config(table_site(tmp_path, "http://127.0.0.1:9/v1",
+                                                                upload_images=True,
+                                                                tables="image")).medium)
+    assert context.options == RenderOptions(upload_images=True, api_url="http://127.0.0.1:9/v1",
+                                            tables="image")
+    rendered = render_post(next(p for p in posts if p.source == TABLE_POST), context)
+    placeholders = [image.public_url for image in rendered.images]
+    assert len(placeholders) == 2 and all(p.startswith("syncd-table:table-") for p in placeholders)
+    assert all(f'<img src="{p}"' in rendered.html for p in placeholders)
+    assert rendered.images[0].read() == table_png(HEADER, ROWS, ALIGNS)
+    as_text = rendered.with_image_urls({}).html
+    assert "syncd-table:" not in as_text and "<figure>" not in as_text
+    assert "<pre><code>| Tool   | Stars | Language |" in as_text
+    one = rendered.with_image_urls({placeholders[0]: "https://cdn.example/t.png"}).html
+    assert '<img src="https://cdn.example/t.png"' in one and "syncd-table:" not in one
+    assert "<pre><code>| Key | Value |" in one
