@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from PIL.ImageFont import FreeTypeFont
 
-# Drawn at twice the size Medium shows a 700-pixel column at, so it stays sharp on
-# high-density screens.
+# Large enough to stay readable when Medium shrinks a wide table into its 700-pixel column;
+# a cell wraps past MAX_CELL_WIDTH so one long cell does not make the whole table tiny.
 FONT_SIZE = 28
 PAD_X = 18
 PAD_Y = 12
