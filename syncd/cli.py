@@ -236,6 +236,9 @@ def render(ctx: click.Context, source: str, open_browser: bool) -> None:
 
     SOURCE is the post's path relative to the site root, or a path to the file. For a post
     edited after it went to Medium, this is the new version to paste into Medium's editor.
+    With [medium] upload_images, images uploaded before show their Medium URL; with
+    [medium] tables = "image", a table not uploaded yet shows as syncd-table:NAME.png,
+    which the pass uploads first (or sends as text if Medium refuses it).
 
     \b
     Examples:

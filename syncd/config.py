@@ -25,6 +25,7 @@ from syncd.errors import ConfigError
 
 GENERATORS = ("jekyll", "gatsby")
 PUBLISH_STATUSES = ("draft", "public", "unlisted")
+TABLE_FORMS = ("text", "image")
 LICENSES = (
     "all-rights-reserved",
     "cc-40-by",
@@ -77,6 +78,7 @@ class MediumConfig:
     backdate: bool = False
     footer: str = DEFAULT_FOOTER
     tags_from_categories: bool = False
+    tables: str = "text"
 
 
 @dataclass(frozen=True)
@@ -413,7 +415,7 @@ class _Validator:
     def medium(self) -> MediumConfig:
         known = ("api_url", "token_env", "token_file", "publish_status", "publication_id",
                  "license", "notify_followers", "timeout_s", "upload_images", "backdate",
-                 "footer", "tags_from_categories")
+                 "footer", "tags_from_categories", "tables")
         table = self.section("medium", known)
         token_env = self.get(table, "medium", "token_env", str, "an environment variable name")
         token_file = self.path_value(table, "medium", "token_file")
@@ -424,6 +426,13 @@ class _Validator:
         publication_id = self.get(table, "medium", "publication_id", str, "a publication id")
         if publication_id is not None and not publication_id.strip():
             raise self.fail("medium.publication_id", "must not be empty")
+        upload_images = self.get(table, "medium", "upload_images", bool, "true or false", False)
+        tables = self.choice(table, "medium", "tables", TABLE_FORMS, "text") or "text"
+        if tables == "image" and not upload_images:
+            # A drawn table has no address on the site for Medium to fetch.
+            raise self.fail("medium.tables", '"image" needs upload_images = true: a table '
+                            "drawn by syncd is not on your site, so it must be uploaded to "
+                            'Medium (or set tables = "text")')
         return MediumConfig(
             api_url=self.api_url(table),
             token_env=None if token_file is not None else (token_env or DEFAULT_TOKEN_ENV),
@@ -435,12 +444,12 @@ class _Validator:
             notify_followers=self.get(table, "medium", "notify_followers", bool, "true or false"),
             timeout_s=self.number(table, "medium", "timeout_s", 30.0,
                                   lambda v: 0 < v <= 600, "between 0 and 600 (seconds)"),
-            upload_images=self.get(table, "medium", "upload_images", bool, "true or false",
-                                   False),
+            upload_images=upload_images,
             backdate=self.get(table, "medium", "backdate", bool, "true or false", False),
             footer=self.footer(table),
             tags_from_categories=self.get(table, "medium", "tags_from_categories", bool,
                                           "true or false", False),
+            tables=tables,
         )
 
     def footer(self, table: dict[str, Any]) -> str:

@@ -63,21 +63,43 @@ class ImageSource:
 
     ``url`` is what Medium is sent (absolute), or ``None`` when the reference is refused
     (``problem`` says why). ``file`` is the local file inside the site, when there is one.
+    ``guessed`` says the file was found only next to the post and where the site publishes
+    it is unknown (Gatsby's co-located images), so ``url`` is the reference resolved against
+    the page: a guess that may not exist.
     """
 
     url: str | None
     file: Path | None = None
     problem: str | None = None
     is_local: bool = False
+    guessed: bool = False
 
 
 @dataclass(frozen=True)
 class LocalImage:
-    """A local file that the executor uploads before the post is created."""
+    """An image the executor uploads before the post is created: a local file, or a
+    picture syncd drew (``data``: a table), whose ``public_url`` is only a placeholder in
+    the HTML until Medium gives it a URL."""
 
     public_url: str
     file: Path
     content_type: str
+    data: bytes | None = None
+
+    @property
+    def drawn(self) -> bool:
+        return self.data is not None
+
+    def read(self) -> bytes:
+        return self.data if self.data is not None else self.file.read_bytes()
+
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else self.file.stat().st_size
+
+    def digest(self) -> str:
+        if self.data is not None:
+            return hashlib.sha256(self.data).hexdigest()
+        return content_hash(self.file)
 
 
 class SiteFiles:
@@ -133,10 +155,11 @@ class SiteFiles:
                 return ImageSource(url=None, problem="is a symlink to a file outside the site "
                                    "folder; refused, never read", is_local=True)
             if real.is_file():
-                url = public_url
                 if candidate is as_written and not path.startswith("/"):
-                    url = self._published_url(candidate) or public_url
-                return ImageSource(url=url, file=real, is_local=True)
+                    published = self._published_url(candidate)
+                    return ImageSource(url=published or public_url, file=real, is_local=True,
+                                       guessed=published is None)
+                return ImageSource(url=public_url, file=real, is_local=True)
         return ImageSource(url=public_url, is_local=True)
 
     def _candidates(self, path: str, public_url: str,
@@ -256,7 +279,7 @@ def cached_urls(images: Iterable[LocalImage], cache: ImageCache | None,
     found: dict[str, str] = {}
     for image in images:
         try:
-            url = cache.get(content_hash(image.file), api_url)
+            url = cache.get(image.digest(), api_url)
         except OSError:
             continue
         if url:
@@ -282,14 +305,14 @@ def upload_images(images: Iterable[LocalImage], client: MediumClient, cache: Ima
         if image.public_url in result.urls:
             continue
         try:
-            size = image.file.stat().st_size
+            size = image.size()
             if size > MAX_UPLOAD_BYTES:
                 result.warnings.append(
                     f"image {image.public_url} is {size / 1024 / 1024:.1f} MB, over the "
                     f"{MAX_UPLOAD_BYTES // 1024 // 1024} MB syncd uploads; Medium fetches the URL")
                 continue
-            digest = content_hash(image.file)
-            data = image.file.read_bytes()
+            digest = image.digest()
+            data = image.read()
         except OSError as exc:
             result.warnings.append(f"image {image.file} cannot be read ({exc.strerror}); "
                                    f"Medium fetches {image.public_url}")
@@ -299,9 +322,10 @@ def upload_images(images: Iterable[LocalImage], client: MediumClient, cache: Ima
             try:
                 url = client.upload_image(data, image.file.name, image.content_type)
             except (Rejected, TokenRefused) as exc:
+                instead = "the table is sent as text" if image.drawn else \
+                    f"Medium fetches {image.public_url} instead"
                 result.warnings.append(
-                    f"Medium refused the upload of {image.file.name} ({exc.message}); "
-                    f"Medium fetches {image.public_url} instead")
+                    f"Medium refused the upload of {image.file.name} ({exc.message}); {instead}")
                 continue
             except MediumError as exc:
                 result.failure = f"uploading {image.file.name} failed: {exc.message}"

@@ -15,9 +15,10 @@ construct becomes:
   Medium's own numbering never renumbers it.
 - images: a ``<figure>`` with a ``<figcaption>`` from the title, else the alt text; an image
   inside a sentence follows its paragraph. A linked image links its caption.
-- tables: monospaced text in a code block; footnotes: ``[1]`` in the text and numbered notes
-  at the end; task lists: ☐ and ☑; definition lists: a bold term over its definitions;
-  strikethrough: combining strokes (U+0336); math: its source as code.
+- tables: monospaced text in a code block, or a picture of the table when the post
+  renderer draws them (``[medium] tables = "image"``); footnotes: ``[1]`` in the text and
+  numbered notes at the end; task lists: ☐ and ☑; definition lists: a bold term over its
+  definitions; strikethrough: combining strokes (U+0336); math: its source as code.
 - links: made absolute against the post's canonical URL (``#anchors`` too: Medium has
   no in-page anchors, so they point at the original post).
 - raw HTML: see :mod:`syncd.rawhtml`.
@@ -37,6 +38,9 @@ from syncd import rawhtml
 from syncd.texttable import text_table
 
 Token = dict[str, Any]
+# Draws a table (header, rows, aligns, its text block): the figure to send, or why not.
+TableImage = Callable[[list[str] | None, list[list[str]], list[str | None], str],
+                      tuple[str | None, str | None]]
 SAFE_SCHEMES = ("http", "https", "mailto", "tel", "ftp")
 STRIKE = "\u0336"
 NESTED_INDENT = "\u00a0" * 4
@@ -44,7 +48,8 @@ NESTED_INDENT = "\u00a0" * 4
 
 @dataclass
 class Warnings:
-    """Warnings with the file line they belong to, in order, without repeats."""
+    """Warnings with the line of the post's body they belong to, in order, without repeats
+    (the post renderer turns body lines into file lines)."""
 
     items: list[tuple[int | None, str]] = field(default_factory=list)
 
@@ -58,12 +63,12 @@ class MediumRenderer:
 
     def __init__(self, *, canonical_url: str | None, title: str,
                  image_url: Callable[[str, int | None], str | None], warnings: Warnings,
-                 line_of: Callable[[int | None], int | None]) -> None:
+                 table_image: TableImage | None = None) -> None:
         self.canonical_url = canonical_url
+        self.table_image = table_image
         self.title = title
         self.image_url = image_url
         self.warnings = warnings
-        self.line_of = line_of
         self.line: int | None = None
         self.top_level = 2
         self.footnotes: list[Token] = []
@@ -83,7 +88,7 @@ class MediumRenderer:
         self.top_level = min(levels) if levels else 2
         blocks: list[str] = []
         for token in content:
-            self.line = self.line_of(token.get("_line"))
+            self.line = token.get("_line")
             blocks.extend(self.block(token))
         if self.footnotes:
             blocks.extend(self._footnotes())
@@ -155,8 +160,22 @@ class MediumRenderer:
             else:
                 rows.extend([self.cell_text(cell) for cell in row["children"]]
                             for row in part.get("children", []))
-        self.warn("a table became preformatted text (Medium has no tables)")
-        return [_pre(text_table(header or None, rows, aligns))]
+        return [self.table(header or None, rows, aligns, "a table")]
+
+    def table(self, header: list[str] | None, rows: list[list[str]],
+              aligns: list[str | None], what: str) -> str:
+        """A table as Medium can show it: a picture when one is drawn, else aligned text."""
+        text = _pre(text_table(header, rows, aligns))
+        why_not = None
+        if self.table_image is not None:
+            figure, why_not = self.table_image(header, rows, aligns, text)
+            if figure is not None:
+                self.warn(f"{what} became an image (Medium has no tables); its text is the "
+                          "image's alt text")
+                return figure
+        reason = f"; not an image: {why_not}" if why_not else ""
+        self.warn(f"{what} became preformatted text (Medium has no tables){reason}")
+        return text
 
     def cell_text(self, cell: Token) -> str:
         """A table cell as plain text: links keep their URL, images their alt text."""
@@ -448,6 +467,9 @@ class RawHtmlHooks:
 
     def warn(self, message: str) -> None:
         self.renderer.warn(message)
+
+    def table(self, header: list[str], rows: list[list[str]]) -> str:
+        return self.renderer.table(header, rows, [], "an HTML table")
 
 
 def _pre(code: str) -> str:

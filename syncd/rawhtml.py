@@ -8,7 +8,7 @@ Medium keeps headings, paragraphs, ``strong``/``em``, links, lists, block quotes
 - ``script``, ``style``, ``iframe`` and the like never pass, text and all; an ``iframe``
   or a Gist ``script`` with a source becomes a bare link paragraph, which Medium turns into
   an embed, as does a Twitter ``blockquote`` embed;
-- a ``table`` becomes the same monospaced text as a Markdown table;
+- a ``table`` becomes what a Markdown table becomes (the hooks' ``table``);
 - any other tag (``div``, ``span``, ``kbd``, ``details``…) is reduced to its text.
 
 Everything but the first kind is reported through the hooks' ``warn``. The text is parsed
@@ -22,8 +22,6 @@ import re
 from html.parser import HTMLParser
 from typing import Protocol
 from urllib.parse import urlsplit
-
-from syncd.texttable import text_table
 
 DROPPED_WITH_CONTENT = frozenset({
     "script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math",
@@ -54,6 +52,8 @@ class HtmlHooks(Protocol):
     def heading(self, level: int) -> str: ...
 
     def warn(self, message: str) -> None: ...
+
+    def table(self, header: list[str], rows: list[list[str]]) -> str: ...
 
 
 def convert_block(raw: str, hooks: HtmlHooks) -> str:
@@ -249,7 +249,6 @@ class _Converter(HTMLParser):
         elif tag == "table":
             self._flush()
             self.table = []
-            self.hooks.warn("an HTML table became preformatted text (Medium has no tables)")
         elif tag == "blockquote" and "twitter-tweet" in values.get("class", ""):
             self._flush()
             self.tweet = []
@@ -308,8 +307,9 @@ class _Converter(HTMLParser):
         rows = [[_WHITESPACE.sub(" ", cell).strip() for cell in row] for row in self.table if row]
         self.table = None
         if rows:
-            grid = text_table(rows[0], rows[1:])
-            self.blocks.append(f"<pre><code>{html.escape(grid, quote=False)}</code></pre>")
+            self.blocks.append(self.hooks.table(rows[0], rows[1:]))
+        else:
+            self.hooks.warn("an empty HTML table was left out")
 
     def _end_tweet(self) -> None:
         links = [href for href in self.tweet or [] if _TWEET.match(href)]

@@ -23,13 +23,14 @@ override the title, tags and publish status for Medium only.
 
 from __future__ import annotations
 
-import bisect
+import hashlib
 import html
 import ipaddress
 import re
 import string
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,7 +39,14 @@ from mistune.core import BlockState
 
 from syncd import rawhtml
 from syncd.config import PUBLISH_STATUSES
-from syncd.images import ImageSource, LocalImage, cached_urls, sniff_type, substitute
+from syncd.images import (
+    MAX_UPLOAD_BYTES,
+    ImageSource,
+    LocalImage,
+    cached_urls,
+    sniff_type,
+    substitute,
+)
 from syncd.mdx import strip_mdx
 from syncd.medium_html import MediumRenderer, RawHtmlHooks, Warnings
 from syncd.model import Post
@@ -63,8 +71,10 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 class Rendered:
     """Exactly what would be sent to Medium for one post, and what was lost on the way.
 
-    ``images`` are local files to upload first when uploads are on; ``refusal`` says why
-    the post must not be sent at all (its canonical URL is not a public address).
+    ``images`` are local files (and drawn tables) to upload first when uploads are on;
+    ``table_texts`` are, for each drawn table, its placeholder URL, its figure and the text
+    block it falls back to; ``refusal`` says why the post must not be sent at all (its
+    canonical URL is not a public address).
     """
 
     title: str
@@ -76,10 +86,16 @@ class Rendered:
     refusal: str | None = None
     # The attribution footer that ``html`` ends with ("" for none): not the author's text.
     footer: str = ""
+    table_texts: tuple[tuple[str, str, str], ...] = ()
 
     def with_image_urls(self, urls: dict[str, str]) -> Rendered:
-        """This rendering with uploaded images at their Medium URLs."""
-        return replace(self, html=substitute(self.html, urls))
+        """This rendering with uploaded images at their Medium URLs; a drawn table that
+        was not uploaded goes back to text, so a placeholder never reaches Medium."""
+        content = self.html
+        for placeholder, figure, text in self.table_texts:
+            if placeholder not in urls:
+                content = content.replace(figure, text)
+        return replace(self, html=substitute(content, urls))
 
 
 def render_post(post: Post, context: RenderContext | None = None) -> Rendered:
@@ -100,14 +116,21 @@ class _PostRenderer:
         self.context = context
         self.options: RenderOptions = context.options
         self.warnings = Warnings()
-        self.offset = _body_offset(post)
+        self.offset: int | None = None
         self.images: list[LocalImage] = []
+        self.table_texts: list[tuple[str, str, str]] = []
         self.site_files = context.site_files()
         page_file = post.path if post.path.is_file() else None
         self.page_file = page_file
 
     def file_line(self, body_line: int | None) -> int | None:
-        return body_line + self.offset if body_line is not None else None
+        """A body line as a line of the file. Warnings keep body lines until the end, so the
+        file is read again for its front matter only when a warning names a line."""
+        if body_line is None:
+            return None
+        if self.offset is None:
+            self.offset = _body_offset(self.post)
+        return body_line + self.offset
 
     def render(self) -> Rendered:
         post, front = self.post, self.post.front_matter
@@ -117,7 +140,7 @@ class _PostRenderer:
                                     f"over {MEDIUM_MAX_TITLE_LENGTH}")
         renderer = MediumRenderer(canonical_url=post.canonical_url, title=title,
                                   image_url=self.image_url, warnings=self.warnings,
-                                  line_of=self.file_line)
+                                  table_image=self.table_image)
         blocks = [f"<h1>{_escape(title)}</h1>"]
         subtitle = _front_text(front, "subtitle") or _front_text(front, "description")
         if subtitle:
@@ -136,11 +159,13 @@ class _PostRenderer:
             title=title,
             html=content,
             tags=tags,
-            warnings=tuple(_format(line, message) for line, message in self.warnings.items),
+            warnings=tuple(_format(self.file_line(line), message)
+                           for line, message in self.warnings.items),
             publish_status=self.publish_status(),
             images=tuple(dict.fromkeys(self.images)),
             refusal=public_url_problem(post.canonical_url),
             footer="\n".join(footer) + "\n" if footer else "",
+            table_texts=tuple(dict.fromkeys(self.table_texts)),
         )
 
     def body_blocks(self, renderer: MediumRenderer) -> list[str]:
@@ -150,7 +175,7 @@ class _PostRenderer:
             stripped = strip_mdx(text)
             text = stripped.text
             for line, message in stripped.warnings:
-                self.warnings.add(self.file_line(line), message)
+                self.warnings.add(line, message)
         elif self.context.generator == "jekyll":
             text = _strip_kramdown(text)
             if self.post.front_matter.get("render_with_liquid") is not False:
@@ -179,7 +204,7 @@ class _PostRenderer:
                                site_url=self.context.site_url or "",
                                base_path=self.context.base_path)
         for line, message in result.warnings:
-            self.warnings.add(self.file_line(line), message)
+            self.warnings.add(line, message)
         return result.text
 
     def image_url(self, src: str, line: int | None) -> str | None:
@@ -199,12 +224,52 @@ class _PostRenderer:
             return located.url
         if self.options.upload_images:
             content_type = sniff_type(located.file)
-            if content_type is None:
-                self.warnings.add(line, f"image {shown!r} is not JPEG, PNG, GIF or TIFF, so it "
-                                        f"is not uploaded; Medium will fetch {located.url}")
-            else:
+            if content_type is not None:
                 self.images.append(LocalImage(located.url, located.file, content_type))
+                return located.url
+            self.warnings.add(line, f"image {shown!r} is not JPEG, PNG, GIF or TIFF, so it "
+                                    f"is not uploaded; Medium will fetch {located.url}")
+        if located.guessed:
+            self.warnings.add(line, self.guessed_url_warning(shown, located.url))
         return located.url
+
+    def guessed_url_warning(self, shown: str, url: str) -> str:
+        """Why the URL of an image found next to the post is only a guess, and the fix."""
+        if self.context.generator == "gatsby":
+            where = ("Gatsby publishes an image next to a post at a hashed /static/… "
+                     "address that syncd cannot compute")
+        else:
+            where = "syncd cannot tell where the site publishes this file"
+        fix = ("set [medium] upload_images = true to upload it" if not self.options.upload_images
+               else "convert it to PNG or JPEG so it can be uploaded")
+        return (f"image {shown!r} sits next to the post, and {where}; Medium will be sent "
+                f"{url}, which is likely broken: {fix}")
+
+    def table_image(self, header: list[str] | None, rows: list[list[str]],
+                    aligns: list[str | None], text: str) -> tuple[str | None, str | None]:
+        """With ``[medium] tables = "image"``: the table drawn as a PNG to upload, as a
+        figure whose alt text is the table's text; or, when it cannot be, why not."""
+        if self.options.tables != "image" or not (header or rows):
+            return None, None
+        if not self.options.upload_images:
+            return None, "uploads are off ([medium] upload_images), and a drawn table " \
+                         "must be uploaded"
+        from syncd.tableimage import table_png, undrawable
+
+        missing = undrawable([*(header or []), *(cell for row in rows for cell in row)])
+        if missing:
+            shown = " ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
+            return None, f"the table font cannot draw {shown}"
+        png = table_png(header, rows, aligns)
+        if len(png) > MAX_UPLOAD_BYTES:
+            return None, f"its picture is over {MAX_UPLOAD_BYTES // 1024 // 1024} MB"
+        name = f"table-{hashlib.sha256(png).hexdigest()[:16]}.png"
+        placeholder = f"syncd-table:{name}"
+        self.images.append(LocalImage(placeholder, Path(name), "image/png", data=png))
+        figure = (f'<figure><img src="{placeholder}" '
+                  f'alt="{html.escape(_table_alt(header, rows))}"></figure>')
+        self.table_texts.append((placeholder, figure, text))
+        return figure, None
 
     def footer(self, title: str) -> list[str]:
         """``[medium] footer``, with ``{url}`` as a link to the canonical URL."""
@@ -247,11 +312,14 @@ def _markdown() -> mistune.Markdown:
 
     def noting_lines(match: re.Match[str], state: BlockState) -> int | None:
         """mistune's own dispatch; the blocks it adds at the top get the line it matched."""
-        before = len(state.tokens)
+        if state.parent is not None or not isinstance(state, _LineState):
+            return parse_method(match, state)
+        tokens = state.tokens
+        before = len(tokens)
         end = parse_method(match, state)
-        if isinstance(state, _LineState) and state.parent is None:
+        if len(tokens) > before:
             line = state.line_at(match.start())
-            for token in state.tokens[before:]:
+            for token in tokens[before:]:
                 token.setdefault("_line", line)
         return end
 
@@ -262,12 +330,19 @@ def _markdown() -> mistune.Markdown:
 class _LineState(BlockState):
     """mistune's block state, noting the line each top-level block starts on."""
 
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._counted = (0, 1)
+
     def line_at(self, position: int) -> int:
-        starts = self.env.get("_newlines")
-        if starts is None:
-            starts = [i for i, char in enumerate(self.src) if char == "\n"]
-            self.env["_newlines"] = starts
-        return bisect.bisect_left(starts, position) + 1
+        """The 1-based line of ``position``. Blocks are asked for in order, so newlines are
+        counted (in C, by ``str.count``) only from the position asked before."""
+        start, line = self._counted
+        if position < start:
+            start, line = 0, 1
+        line += self.src.count("\n", start, position)
+        self._counted = (position, line)
+        return line
 
     def add_paragraph(self, text: str) -> None:
         last = self.last_token()
@@ -400,6 +475,17 @@ def _body_offset(post: Post) -> int:
     if body and text.endswith(body):
         return text[: len(text) - len(body)].count("\n")
     return 0
+
+
+def _table_alt(header: list[str] | None, rows: list[list[str]]) -> str:
+    """A table's text for a screen reader: each row's cells named by their column."""
+    names = header or []
+    lines = ["Table: " + ", ".join(names) + "." if names else "Table."]
+    for row in rows:
+        cells = [f"{names[i]}: {cell}" if i < len(names) and names[i] else cell
+                 for i, cell in enumerate(row) if cell]
+        lines.append("; ".join(cells) + ".")
+    return " ".join(lines)
 
 
 def _front_text(front: dict[str, Any] | Any, key: str) -> str | None:

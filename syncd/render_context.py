@@ -13,6 +13,7 @@ nothing else.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,17 +44,20 @@ class RenderOptions:
     tags_from_categories: bool = False
     upload_images: bool = False
     api_url: str = DEFAULT_API_URL
+    tables: str = "text"
 
     @classmethod
     def from_medium(cls, medium: MediumConfig) -> RenderOptions:
         return cls(footer=medium.footer, tags_from_categories=medium.tags_from_categories,
-                   upload_images=medium.upload_images, api_url=medium.api_url)
+                   upload_images=medium.upload_images, api_url=medium.api_url,
+                   tables=medium.tables)
 
 
 class SiteIndex:
     """Absolute URLs of the site's posts (``post_url``) and files (``link``).
 
-    ``posts`` is called at most once, when a post first needs it.
+    ``posts`` is called at most once, when a post first needs it; ``post_url``'s names are
+    indexed once too, since a post may name many others.
     """
 
     def __init__(self, root: Path | None, site_url: str | None, permalink_style: str,
@@ -63,6 +67,7 @@ class SiteIndex:
         self.permalink_style = permalink_style
         self._load_posts = posts
         self._posts: Mapping[str, str | None] | None = None
+        self._by_name: dict[str, str | None] | None = None
 
     @property
     def posts(self) -> Mapping[str, str | None]:
@@ -73,13 +78,13 @@ class SiteIndex:
     def post_url(self, name: str) -> str | None:
         """Jekyll's ``post_url``: a post by its file name without extension (or subfolder
         path under ``_posts``)."""
-        wanted = name.strip().strip("\"'").strip("/")
-        for source, url in self.posts.items():
-            stem = Path(source).stem
-            under_posts = source.split("_posts/", 1)[-1].rsplit(".", 1)[0]
-            if wanted in (stem, under_posts):
-                return url
-        return None
+        if self._by_name is None:
+            by_name: dict[str, str | None] = {}
+            for source, url in self.posts.items():
+                by_name.setdefault(Path(source).stem, url)
+                by_name.setdefault(source.split("_posts/", 1)[-1].rsplit(".", 1)[0], url)
+            self._by_name = by_name
+        return self._by_name.get(name.strip().strip("\"'").strip("/"))
 
     def link(self, path: str) -> str | None:
         """Jekyll's ``link``: the URL of the post, page or file at ``path``."""
@@ -129,15 +134,23 @@ class RenderContext:
     options: RenderOptions = field(default_factory=RenderOptions)
     links: SiteIndex | None = None
     image_cache: ImageCache | None = None
+    _site_files: tuple[tuple[Any, ...], SiteFiles] | None = field(default=None, repr=False,
+                                                                  compare=False)
 
     @property
     def base_path(self) -> str:
         return urlsplit(self.site_url).path.rstrip("/") if self.site_url else ""
 
     def site_files(self) -> SiteFiles:
-        if self.generator == "gatsby":
-            return SiteFiles(self.site_root, self.base_path, static_dirs=("static",))
-        return SiteFiles(self.site_root, self.base_path, published_url=self.site_url)
+        """The site folder as image files; made once per context (it resolves the root)."""
+        key = (self.site_root, self.site_url, self.generator)
+        if self._site_files is None or self._site_files[0] != key:
+            if self.generator == "gatsby":
+                files = SiteFiles(self.site_root, self.base_path, static_dirs=("static",))
+            else:
+                files = SiteFiles(self.site_root, self.base_path, published_url=self.site_url)
+            self._site_files = (key, files)
+        return self._site_files[1]
 
     @classmethod
     def build(
@@ -188,7 +201,7 @@ class RenderContext:
         root, url, kind = context.site_root, context.site_url, context.generator
         if root is not None and context.links is not None:
             context.links = SiteIndex(root, url, context.links.permalink_style,
-                                      lambda: _read_post_urls(root, url, kind))
+                                      lambda: _site_post_urls(root, url, kind))
         return context
 
 
@@ -239,6 +252,24 @@ def effective_site_url(data: Mapping[str, Any], canonical_urls: list[str]) -> st
     if all(u.startswith(with_base + "/") for u in canonical_urls):
         return with_base
     return origin
+
+
+# Every post's URL per (root, site URL, generator), and when it was read: render_post(post)
+# without a context, called for many posts in a row, reads the site once, not once per post
+# with a {% post_url %}; after SITE_URLS_TTL_S seconds it is read again, so a caller that
+# lives long sees new posts.
+SITE_URLS_TTL_S = 30.0
+_site_urls: dict[tuple[Path, str | None, str], tuple[float, dict[str, str | None]]] = {}
+
+
+def _site_post_urls(root: Path, site_url: str | None, generator: str) -> dict[str, str | None]:
+    key = (root, site_url, generator)
+    now = time.monotonic()
+    cached = _site_urls.get(key)
+    if cached is None or now - cached[0] > SITE_URLS_TTL_S:
+        cached = (now, _read_post_urls(root, site_url, generator))
+        _site_urls[key] = cached
+    return cached[1]
 
 
 def _read_post_urls(root: Path, site_url: str | None, generator: str) -> dict[str, str | None]:

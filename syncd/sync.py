@@ -280,6 +280,9 @@ def _post_one(
         if isinstance(uploaded, Outcome):
             return uploaded
         rendered = uploaded
+    elif rendered.table_texts:
+        # A drawn table reaches Medium only uploaded; otherwise it goes as text.
+        rendered = rendered.with_image_urls({})
     body = create_body(rendered, item.canonical_url, medium, backdated)
     previous = item.entry
     intent = Entry(
@@ -344,7 +347,7 @@ def _upload_images(item: PlanItem, rendered: Rendered, client: MediumClient,
     """
     cache = render_context.image_cache
     if cache is None:
-        return rendered
+        return rendered.with_image_urls({})
     try:
         result = upload_images(rendered.images, client, cache, medium.api_url)
     except OSError as exc:

@@ -156,3 +156,80 @@ def test_files_inside_the_site_are_found(tmp_path: Path) -> None:
     assert found.file == (site / "assets" / "a b.png").resolve()
     assert found.url == "https://e.example/blog/assets/a%20b.png"
     assert files.locate("/blog/assets/link.png", page, None).file == found.file
+
+
+GATSBY_CONFIG = ('module.exports = {\n  siteMetadata: { siteUrl: `https://gatsby.example` },\n'
+                 '  plugins: [{ resolve: `gatsby-source-filesystem`,\n'
+                 '              options: { path: `${__dirname}/content/blog` } }],\n}\n')
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def gatsby_site(tmp_path: Path, api_url: str, upload: bool) -> Path:
+    """A Gatsby site whose post shows a co-located image and one from static/."""
+    site = tmp_path / "site"
+    post = site / "content" / "blog" / "hello" / "index.md"
+    post.parent.mkdir(parents=True)
+    (site / "static").mkdir()
+    (site / "gatsby-config.js").write_text(GATSBY_CONFIG, encoding="utf-8")
+    post.write_text("---\ntitle: Hello\ndate: 2024-03-01\n---\nA cover:\n\n"
+                    "![the cover](./cover.png)\n\n![a logo](/logo.png)\n", encoding="utf-8")
+    (post.parent / "cover.png").write_bytes(PNG)
+    (site / "static" / "logo.png").write_bytes(PNG + b"logo")
+    config = tmp_path / "syncd.toml"
+    config.write_text(
+        f'[site]\ngenerator = "gatsby"\nroot = "site"\n\n[medium]\napi_url = "{api_url}"\n'
+        f"upload_images = {'true' if upload else 'false'}\n\n"
+        '[sync]\nledger = "state/ledger.json"\n', encoding="utf-8")
+    return config
+
+
+def test_a_gatsby_co_located_image_warns_that_its_url_is_a_guess(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    config = gatsby_site(tmp_path, sandbox.api_url, upload=False)
+    plan = run_syncd("plan", "--config", str(config))
+    assert plan.returncode == 0, plan.stderr
+    warning = ("content/blog/hello/index.md: line 7: image './cover.png' sits next to the post, "
+               "and Gatsby publishes an image next to a post at a hashed /static/… address "
+               "that syncd cannot compute; Medium will be sent "
+               "https://gatsby.example/hello/cover.png, which is likely broken: set [medium] "
+               "upload_images = true to upload it")
+    assert warning in " ".join(plan.stdout.split())
+    result = run_syncd("--once", "--config", str(config), env=ENV, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert warning in " ".join(result.stderr.split())
+    # A file in static/ is published at its own path: its URL is known, no warning.
+    assert "logo.png" not in result.stderr
+    content = sandbox.posts()[0]["request"]["content"]
+    assert 'src="https://gatsby.example/hello/cover.png"' in content
+    assert 'src="https://gatsby.example/logo.png"' in content
+
+
+def test_uploading_a_gatsby_co_located_image_needs_no_guess(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    config = gatsby_site(tmp_path, sandbox.api_url, upload=True)
+    result = run_syncd("--once", "--config", str(config), env=ENV, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "sits next to the post" not in result.stderr
+    sources = re.findall(r'<img src="([^"]+)"', sandbox.posts()[0]["request"]["content"])
+    assert len(sources) == 2
+    assert all(src.startswith(f"{sandbox.url}/_sandbox/images/") for src in sources)
+
+
+def test_a_jekyll_image_in_an_unpublished_folder_warns_too(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_posts" / "beside.png").write_bytes(PNG)
+    (site / "_config.yml").write_text("url: https://e.example\n", encoding="utf-8")
+    (site / "_posts" / "2024-01-01-x.md").write_text(
+        "---\ntitle: X\n---\n![beside](beside.png)\n", encoding="utf-8")
+    config = tmp_path / "syncd.toml"
+    config.write_text('[site]\ngenerator = "jekyll"\nroot = "site"\n\n[sync]\nledger = '
+                      '"state/ledger.json"\n', encoding="utf-8")
+    plan = run_syncd("plan", "--config", str(config))
+    assert plan.returncode == 0, plan.stderr
+    assert ("_posts/2024-01-01-x.md: line 4: image 'beside.png' sits next to the post, and "
+            "syncd cannot tell where the site publishes this file; Medium will be sent "
+            "https://e.example/2024/01/01/beside.png, which is likely broken") \
+        in " ".join(plan.stdout.split())

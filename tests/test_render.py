@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+from sitekit import make_site
+
+from syncd import render_context
 from syncd.model import Post
 from syncd.render import medium_tags, render_post
 
@@ -77,3 +81,36 @@ def test_attribution_footer_links_the_canonical_url() -> None:
     assert html.endswith(
         '<hr>\n<p><em>Originally published at <a href="https://example.com/2020/01/02/'
         'hello.html">https://example.com/2020/01/02/hello.html</a></em></p>\n')
+
+
+def test_render_post_without_a_context_reads_the_site_once(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``render_post(post)`` alone, for every post of a site whose posts link each other:
+    the site's post URLs are read once, not once per post (it was 23× slower than mistune)."""
+    from syncd.config import SiteConfig
+    from syncd.sites import read_site
+
+    site = make_site(tmp_path / "site", {
+        f"_posts/2024/2024-01-{day:02d}-day-{day}.md":
+            f"---\ntitle: Day {day}\n---\nSee {{% post_url 2024-01-01-day-1 %}} and "
+            f"{{% post_url 2024/2024-01-0{min(day, 9)}-day-{min(day, 9)} %}}.\n\n"
+            "| a | b |\n|---|---|\n| 1 | 2 |\n"
+        for day in range(1, 10)})
+    posts = read_site(SiteConfig(generator="jekyll", root=site)).posts
+    reads: list[Path] = []
+    real = render_context._read_post_urls
+
+    def counting(root: Path, *args: object) -> dict[str, str | None]:
+        reads.append(root)
+        return real(root, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render_context, "_read_post_urls", counting)
+    rendered = [render_post(post) for post in posts]
+    assert len(reads) == 1
+    first = "https://blog.example/2024/01/01/day-1.html"
+    for post, result in zip(posts, rendered, strict=True):
+        assert f'See <a href="{first}">' in result.html
+        assert f' and <a href="{post.canonical_url}">' in result.html
+        # Warnings name file lines: the table is on line 6 of every post file.
+        assert "line 6: a table became preformatted text (Medium has no tables)" \
+            in result.warnings

@@ -324,6 +324,10 @@ def test_mdx_keeps_the_markdown_and_drops_the_javascript() -> None:
         "line 17: MDX component <Callout> dropped (its Markdown content is kept): Medium "
         "cannot run it",
         "line 25: MDX expression {props.answer} dropped: Medium cannot run it",
+        "line 23: image './chart.png' sits next to the post, and Gatsby publishes an image "
+        "next to a post at a hashed /static/… address that syncd cannot compute; Medium will "
+        "be sent https://gatsby.corpus.example/charts-in-mdx/chart.png, which is likely broken: "
+        "set [medium] upload_images = true to upload it",
     )
 
 

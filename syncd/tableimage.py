@@ -1,0 +1,125 @@
+"""A table drawn as a PNG, for authors who want their tables on Medium as pictures.
+
+Medium has no tables; with ``[medium] tables = "image"`` syncd draws each one and uploads
+the picture. It is drawn with the font Pillow bundles (Aileron, inside Pillow since 10.1),
+never a system font, so the same table gives the same PNG bytes on every machine with the
+same Pillow: the upload cache (keyed by content hash) then uploads it once. That font draws
+ASCII and a few symbols only, so :func:`undrawable` names what a table would lose, and the
+caller keeps such a table as text instead of sending boxes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL.ImageFont import FreeTypeFont
+
+# Large enough to stay readable when Medium shrinks a wide table into its 700-pixel column;
+# a cell wraps past MAX_CELL_WIDTH so one long cell does not make the whole table tiny.
+FONT_SIZE = 28
+PAD_X = 18
+PAD_Y = 12
+LINE = 2
+MAX_CELL_WIDTH = 640
+INK = 24
+RULE = 170
+HEADER_FILL = 232
+PAPER = 255
+
+
+@lru_cache(maxsize=1)
+def _font() -> FreeTypeFont:
+    from PIL import ImageFont
+
+    font = ImageFont.load_default(size=FONT_SIZE)
+    assert isinstance(font, ImageFont.FreeTypeFont), "Pillow was built without FreeType"
+    return font
+
+
+@lru_cache(maxsize=1)
+def _missing_glyph() -> bytes:
+    """What the font draws for a character it does not have (its .notdef box)."""
+    return bytes(_font().getmask("\U0010fffd"))
+
+
+@lru_cache(maxsize=4096)
+def _drawable(char: str) -> bool:
+    return char.isspace() or bytes(_font().getmask(char)) != _missing_glyph()
+
+
+def undrawable(cells: Sequence[str]) -> list[str]:
+    """The characters of ``cells`` the bundled font has no glyph for, in order of first use."""
+    missing: dict[str, None] = {}
+    for cell in cells:
+        for char in cell:
+            if not _drawable(char):
+                missing.setdefault(char, None)
+    return list(missing)
+
+
+def table_png(header: Sequence[str] | None, rows: Sequence[Sequence[str]],
+              aligns: Sequence[str | None] = ()) -> bytes:
+    """The table as a grayscale PNG: a shaded header row, ruled cells, long cells wrapped."""
+    from PIL import Image, ImageDraw
+
+    font = _font()
+    all_rows = ([list(header)] if header else []) + [list(row) for row in rows]
+    columns = max(len(row) for row in all_rows)
+    for row in all_rows:
+        row.extend("" for _ in range(columns - len(row)))
+    widths = [min(MAX_CELL_WIDTH, max(1, *(int(font.getlength(row[i])) + 1 for row in all_rows)))
+              for i in range(columns)]
+    wrapped = [[_wrap(cell, widths[i], font) for i, cell in enumerate(row)] for row in all_rows]
+    ascent, descent = font.getmetrics()
+    line_height = ascent + descent
+    heights = [max(len(lines) for lines in row) * line_height + 2 * PAD_Y for row in wrapped]
+    xs = [LINE]
+    for width in widths:
+        xs.append(xs[-1] + width + 2 * PAD_X + LINE)
+    ys = [LINE]
+    for height in heights:
+        ys.append(ys[-1] + height + LINE)
+    image = Image.new("L", (xs[-1], ys[-1]), PAPER)
+    draw = ImageDraw.Draw(image)
+    if header:
+        draw.rectangle((0, 0, xs[-1] - 1, ys[1] - 1), fill=HEADER_FILL)
+    for x in xs:
+        draw.rectangle((x - LINE, 0, x - 1, ys[-1] - 1), fill=RULE)
+    for y in ys:
+        draw.rectangle((0, y - LINE, xs[-1] - 1, y - 1), fill=RULE)
+    for r, row in enumerate(wrapped):
+        for c, lines in enumerate(row):
+            align = aligns[c] if c < len(aligns) else None
+            for n, text in enumerate(lines):
+                gap = widths[c] - int(font.getlength(text))
+                offset = gap if align == "right" else gap // 2 if align == "center" else 0
+                draw.text((xs[c] + PAD_X + offset, ys[r] + PAD_Y + n * line_height), text,
+                          font=font, fill=INK)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _wrap(text: str, width: int, font: FreeTypeFont) -> list[str]:
+    """``text`` in lines no wider than ``width`` pixels: at spaces, or inside a long word."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if font.getlength(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = ""
+        for char in word:
+            if current and font.getlength(current + char) > width:
+                lines.append(current)
+                current = ""
+            current += char
+    lines.append(current)
+    return lines
