@@ -79,6 +79,7 @@ class MediumConfig:
     footer: str = DEFAULT_FOOTER
     tags_from_categories: bool = False
     tables: str = "text"
+    table_font: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -415,7 +416,7 @@ class _Validator:
     def medium(self) -> MediumConfig:
         known = ("api_url", "token_env", "token_file", "publish_status", "publication_id",
                  "license", "notify_followers", "timeout_s", "upload_images", "backdate",
-                 "footer", "tags_from_categories", "tables")
+                 "footer", "tags_from_categories", "tables", "table_font")
         table = self.section("medium", known)
         token_env = self.get(table, "medium", "token_env", str, "an environment variable name")
         token_file = self.path_value(table, "medium", "token_file")
@@ -433,6 +434,13 @@ class _Validator:
             raise self.fail("medium.tables", '"image" needs upload_images = true: a table '
                             "drawn by syncd is not on your site, so it must be uploaded to "
                             'Medium (or set tables = "text")')
+        table_font = self.path_value(table, "medium", "table_font")
+        if table_font is not None:
+            from syncd.tableimage import font_problem
+
+            problem = font_problem(str(table_font))
+            if problem:
+                raise self.fail("medium.table_font", f"{table_font} {problem}")
         return MediumConfig(
             api_url=self.api_url(table),
             token_env=None if token_file is not None else (token_env or DEFAULT_TOKEN_ENV),
@@ -450,6 +458,7 @@ class _Validator:
             tags_from_categories=self.get(table, "medium", "tags_from_categories", bool,
                                           "true or false", False),
             tables=tables,
+            table_font=table_font,
         )
 
     def footer(self, table: dict[str, Any]) -> str:

@@ -256,11 +256,13 @@ class _PostRenderer:
                          "must be uploaded"
         from syncd.tableimage import table_png, undrawable
 
-        missing = undrawable([*(header or []), *(cell for row in rows for cell in row)])
+        font = str(self.options.table_font) if self.options.table_font else None
+        missing = undrawable([*(header or []), *(cell for row in rows for cell in row)], font)
         if missing:
             shown = " ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
-            return None, f"the table font cannot draw {shown}"
-        png = table_png(header, rows, aligns)
+            fix = "" if font else " (set [medium] table_font to a font that has them)"
+            return None, f"the table font cannot draw {shown}{fix}"
+        png = table_png(header, rows, aligns, font)
         if len(png) > MAX_UPLOAD_BYTES:
             return None, f"its picture is over {MAX_UPLOAD_BYTES // 1024 // 1024} MB"
         name = f"table-{hashlib.sha256(png).hexdigest()[:16]}.png"

@@ -45,12 +45,13 @@ class RenderOptions:
     upload_images: bool = False
     api_url: str = DEFAULT_API_URL
     tables: str = "text"
+    table_font: Path | None = None
 
     @classmethod
     def from_medium(cls, medium: MediumConfig) -> RenderOptions:
         return cls(footer=medium.footer, tags_from_categories=medium.tags_from_categories,
                    upload_images=medium.upload_images, api_url=medium.api_url,
-                   tables=medium.tables)
+                   tables=medium.tables, table_font=medium.table_font)
 
 
 class SiteIndex:

@@ -1,11 +1,13 @@
 """A table drawn as a PNG, for authors who want their tables on Medium as pictures.
 
 Medium has no tables; with ``[medium] tables = "image"`` syncd draws each one and uploads
-the picture. It is drawn with the font Pillow bundles (Aileron, inside Pillow since 10.1),
-never a system font, so the same table gives the same PNG bytes on every machine with the
-same Pillow: the upload cache (keyed by content hash) then uploads it once. That font draws
-ASCII and a few symbols only, so :func:`undrawable` names what a table would lose, and the
-caller keeps such a table as text instead of sending boxes.
+the picture. By default it is drawn with the font Pillow bundles (Aileron, inside Pillow
+since 10.1), never a system font, so the same table gives the same PNG bytes on every machine
+with the same Pillow: the upload cache (keyed by content hash) then uploads it once. That font
+draws ASCII and a few symbols only; ``[medium] table_font`` names a TrueType/OpenType file
+with more (DejaVu Sans covers most European scripts). :func:`undrawable` names what a table
+would lose in the chosen font, and the caller keeps such a table as text instead of sending
+boxes.
 """
 
 from __future__ import annotations
@@ -31,42 +33,54 @@ HEADER_FILL = 232
 PAPER = 255
 
 
-@lru_cache(maxsize=1)
-def _font() -> FreeTypeFont:
+@lru_cache(maxsize=4)
+def _font(path: str | None = None) -> FreeTypeFont:
+    """The bundled font, or the TrueType/OpenType file at ``path`` (checked by the config)."""
     from PIL import ImageFont
 
+    if path is not None:
+        return ImageFont.truetype(path, size=FONT_SIZE)
     font = ImageFont.load_default(size=FONT_SIZE)
     assert isinstance(font, ImageFont.FreeTypeFont), "Pillow was built without FreeType"
     return font
 
 
-@lru_cache(maxsize=1)
-def _missing_glyph() -> bytes:
+def font_problem(path: str) -> str | None:
+    """Why the file at ``path`` cannot draw tables, or None when it can."""
+    try:
+        _font(path)
+    except OSError as exc:
+        return f"cannot be loaded as a TrueType or OpenType font ({exc})"
+    return None
+
+
+@lru_cache(maxsize=4)
+def _missing_glyph(path: str | None) -> bytes:
     """What the font draws for a character it does not have (its .notdef box)."""
-    return bytes(_font().getmask("\U0010fffd"))
+    return bytes(_font(path).getmask("\U0010fffd"))
 
 
-@lru_cache(maxsize=4096)
-def _drawable(char: str) -> bool:
-    return char.isspace() or bytes(_font().getmask(char)) != _missing_glyph()
+@lru_cache(maxsize=8192)
+def _drawable(char: str, path: str | None) -> bool:
+    return char.isspace() or bytes(_font(path).getmask(char)) != _missing_glyph(path)
 
 
-def undrawable(cells: Sequence[str]) -> list[str]:
-    """The characters of ``cells`` the bundled font has no glyph for, in order of first use."""
+def undrawable(cells: Sequence[str], font_path: str | None = None) -> list[str]:
+    """The characters of ``cells`` the font has no glyph for, in order of first use."""
     missing: dict[str, None] = {}
     for cell in cells:
         for char in cell:
-            if not _drawable(char):
+            if not _drawable(char, font_path):
                 missing.setdefault(char, None)
     return list(missing)
 
 
 def table_png(header: Sequence[str] | None, rows: Sequence[Sequence[str]],
-              aligns: Sequence[str | None] = ()) -> bytes:
+              aligns: Sequence[str | None] = (), font_path: str | None = None) -> bytes:
     """The table as a grayscale PNG: a shaded header row, ruled cells, long cells wrapped."""
     from PIL import Image, ImageDraw
 
-    font = _font()
+    font = _font(font_path)
     all_rows = ([list(header)] if header else []) + [list(row) for row in rows]
     columns = max(len(row) for row in all_rows)
     for row in all_rows:

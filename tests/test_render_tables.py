@@ -200,3 +200,34 @@ def test_a_placeholder_never_survives_the_upload_step(tmp_path: Path) -> None:
     one = rendered.with_image_urls({placeholders[0]: "https://cdn.example/t.png"}).html
     assert '<img src="https://cdn.example/t.png"' in one and "syncd-table:" not in one
     assert "<pre><code>| Key | Value |" in one
+
+
+# Debian's fonts-dejavu-core (installed by .ci/run when missing): a font with accents.
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def test_a_table_font_draws_what_the_bundled_one_cannot(tmp_path: Path,
+                                                        sandbox: Sandbox) -> None:
+    config = table_site(tmp_path, sandbox.api_url, upload_images=True, tables="image",
+                        table_font=DEJAVU)
+    result = run_syncd("--once", "--config", str(config), env=ENV)
+    assert result.returncode == 0, result.stderr
+    accents = sent(sandbox)["Accents"]
+    [(src, alt)] = re.findall(r'<figure><img src="([^"]+)" alt="([^"]*)"></figure>', accents)
+    assert alt == "Table: Word, Meaning. Word: café; Meaning: coffee."
+    assert requests.get(src, timeout=5).content == table_png(
+        ["Word", "Meaning"], [["café", "coffee"]], [None, None], DEJAVU)
+    assert "cannot draw" not in result.stderr
+    assert undrawable(["café"], DEJAVU) == [] and undrawable(["café"]) == ["é"]
+
+
+@pytest.mark.parametrize("font", ["missing.ttf", "not-a-font.ttf"])
+def test_a_bad_table_font_is_one_clear_error(tmp_path: Path, sandbox: Sandbox,
+                                             font: str) -> None:
+    (tmp_path / "not-a-font.ttf").write_text("hello", encoding="utf-8")
+    config = table_site(tmp_path, sandbox.api_url, upload_images=True, tables="image",
+                        table_font=str(tmp_path / font))
+    result = run_syncd("plan", "--config", str(config))
+    assert result.returncode == 2
+    assert "medium.table_font" in result.stderr and str(config) in result.stderr
+    assert "cannot be loaded as a TrueType or OpenType font" in result.stderr
