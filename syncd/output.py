@@ -130,8 +130,9 @@ def plan_summary(items: Sequence[PlanItem]) -> str:
     line = ", ".join(f"{counts[a]} {a}" for a in order if a in counts) or "no post files found"
     edited = sum(1 for item in items if item.reason == "changed")
     if edited:
-        line += (f"\n{edited} synced posts were edited since they went to Medium, which cannot "
-                 "be updated through its API: `syncd diff` shows the edits.")
+        posts = "1 synced post was" if edited == 1 else f"{edited} synced posts were"
+        line += (f"\n{posts} edited after going to Medium, which cannot be updated through its "
+                 "API: `syncd diff` shows the edits.")
     held = sum(1 for item in items if item.reason == "first-run")
     if held:
         line += (f"\nFirst run: {held} posts are due on an empty ledger, so the first-run guard "

@@ -90,7 +90,7 @@ def test_an_edited_post_is_reported_diffed_and_acked_never_posted_again(
     assert every.returncode == 0 and "+The herons had left." in every.stdout
 
     planned = run_syncd("plan", "--config", str(blog))
-    assert "1 synced posts were edited since they went to Medium" in planned.stdout
+    assert "1 synced post was edited after going to Medium" in planned.stdout
     table = run_syncd("status", "--config", str(blog))
     assert "changed" in table.stdout and f"syncd diff {NOTES}" in table.stdout
 
