@@ -294,40 +294,45 @@ class HighlightTag(Tag):
         return HighlightNode(token, block)
 
 
-class PostUrlTag(Tag):
-    """``{% post_url 2020-01-02-name %}``: the absolute URL of that post."""
+class _UrlTag(Tag):
+    """A tag that names a file of the site and becomes that page's absolute URL."""
 
-    name = "post_url"
     block = False
+    missing = ""
+
+    def lookup(self, links: SiteLinks, argument: str) -> str | None:
+        raise NotImplementedError
 
     def parse(self, stream: TokenStream) -> Node:
         token = stream.current
-        name = _expression(stream)
+        argument = _expression(stream)
         env = _environment(self)
-        url = env.links.post_url(name)
+        url = self.lookup(env.links, argument)
         if url is None:
-            env.warn(token, f"{{% post_url {name} %}}: no such published post; the link is "
-                            "left empty")
-            url = ""
-        return _TextNode(token, _URL_MARK + url + _URL_MARK)
-
-
-class LinkTag(Tag):
-    """``{% link path %}``: the absolute URL of the post or page made from that file."""
-
-    name = "link"
-    block = False
-
-    def parse(self, stream: TokenStream) -> Node:
-        token = stream.current
-        path = _expression(stream)
-        env = _environment(self)
-        url = env.links.link(path)
-        if url is None:
-            env.warn(token, f"{{% link {path} %}}: no such file in the site; the link is left "
+            env.warn(token, f"{{% {self.name} {argument} %}}: {self.missing}; the link is left "
                             "empty")
             url = ""
         return _TextNode(token, _URL_MARK + url + _URL_MARK)
+
+
+class PostUrlTag(_UrlTag):
+    """``{% post_url 2020-01-02-name %}``: the absolute URL of that post."""
+
+    name = "post_url"
+    missing = "no such published post"
+
+    def lookup(self, links: SiteLinks, argument: str) -> str | None:
+        return links.post_url(argument)
+
+
+class LinkTag(_UrlTag):
+    """``{% link path %}``: the absolute URL of the post or page made from that file."""
+
+    name = "link"
+    missing = "no such file in the site"
+
+    def lookup(self, links: SiteLinks, argument: str) -> str | None:
+        return links.link(argument)
 
 
 class GistTag(Tag):
