@@ -22,6 +22,7 @@ from syncd.engine import POST, PlanItem, Rules, plan
 from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
 from syncd.ledger import ADOPTED, POSTED, Entry, Ledger, ledger_lock, now_iso, write_lock
 from syncd.sites import read_site
+from syncd.sites.parsecache import ParseCache
 
 if TYPE_CHECKING:
     from syncd.medium import MediumClient
@@ -47,13 +48,15 @@ def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
 
 def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
            backfill: bool = False,
-           settled: Callable[[Path], bool] | None = None) -> list[PlanItem]:
+           settled: Callable[[Path], bool] | None = None,
+           cache: ParseCache | None = None) -> list[PlanItem]:
     """The engine's plan for the site as it is now and the ledger as it is now.
 
     Files for which ``settled`` says no are left out of what is acted on, as if not written
-    yet; they still count for the first-run guard and for recognising moved posts.
+    yet; they still count for the first-run guard and for recognising moved posts. A
+    ``cache`` (the service's, kept between passes) spares re-reading unchanged files.
     """
-    scan = read_site(config.site)
+    scan = read_site(config.site, cache)
     when = now or dt.datetime.now(dt.UTC)
     rules = Rules(since=config.sync.since, first_run_limit=config.sync.first_run_limit,
                   backfill=backfill, require_opt_in=config.sync.require_opt_in)
@@ -84,6 +87,7 @@ def locked_pass(
     settled: Callable[[Path], bool] | None = None,
     should_stop: Callable[[], bool] | None = None,
     hold_posts: str | None = None,
+    cache: ParseCache | None = None,
 ) -> PassReport:
     """A pass by the holder of ``ledger_lock`` (``--once`` or the service).
 
@@ -99,7 +103,8 @@ def locked_pass(
         try:
             if ledger.sweep_temp_files():
                 log.debug("removed temp files left by an interrupted ledger write")
-            items = decide(config, ledger, now, backfill=backfill, settled=settled)
+            items = decide(config, ledger, now, backfill=backfill, settled=settled,
+                           cache=cache)
             refuse_first_run_flood(config, items)
             due_count = sum(1 for item in items if item.action == POST)
             log.log(logging.INFO if due_count else logging.DEBUG,

@@ -28,6 +28,7 @@ from syncd.config import Config, load_config
 from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
 from syncd.ledger import POSTED, Ledger, ledger_lock
 from syncd.notify import Notifier
+from syncd.sites.parsecache import ParseCache
 from syncd.sync import PassReport
 from syncd.watch import ChangeTracker, SiteWatcher, Wakeup, settled_file
 
@@ -63,6 +64,7 @@ class Service:
         self.signals = _Signals()
         self.wakeup = Wakeup()
         self.tracker = ChangeTracker()
+        self.parse_cache = ParseCache()  # kept between passes: only changed files are re-read
         self.watcher: SiteWatcher | None = None
         now = time.monotonic()
         self.pass_due_at: float | None = now  # the catch-up pass
@@ -180,7 +182,8 @@ class Service:
                 self.rate_limited_until = None
         try:
             report = locked_pass(self.config, self.environ, settled=self._settled,
-                                 should_stop=lambda: self.signals.stop, hold_posts=hold)
+                                 should_stop=lambda: self.signals.stop, hold_posts=hold,
+                                 cache=self.parse_cache)
         except FirstRunRefused as exc:
             if not self.waiting_for_decision:
                 log.error("%s", exc)
@@ -204,6 +207,8 @@ class Service:
             log.error("%s", exc)
             self.notifier.status(f"error: {exc}")
         else:
+            log.debug("read %d post files, %d unchanged since the last pass",
+                      self.parse_cache.misses, self.parse_cache.hits)
             self.waiting_for_decision = False
             self.network_failures = 0
             self._after(report)

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 from syncd.errors import SyncdError
 from syncd.model import Post, PostError, SiteScan
+from syncd.sites.parsecache import ParseCache
 from syncd.sites.postfile import PostFileError, parse_post_file, separate_url_clashes
 
 CONFIG_FILES = ("gatsby-config.js", "gatsby-config.ts", "gatsby-config.mjs", "gatsby-config.cjs")
@@ -79,18 +80,39 @@ class GatsbyConfig:
 
 def read_site(root: Path, site_url: str | None = None,
               url_template: Sequence[str] | None = None,
-              content: Sequence[str] | None = None) -> SiteScan:
-    """Read every markdown post under the site's content folders."""
+              content: Sequence[str] | None = None,
+              cache: ParseCache | None = None) -> SiteScan:
+    """Read every markdown post under the site's content folders.
+
+    With a ``cache``, files unchanged since it last saw them under the same configuration
+    are not read again.
+    """
     config = load_gatsby_config(root, site_url, url_template, content)
     posts: list[Post] = []
     errors: list[PostError] = []
+
+    def read_one(path: Path, source: str) -> Post | PostError:
+        try:
+            return read_post(path, source, config)
+        except PostReadError as exc:
+            return PostError(source=source, path=path, reason=str(exc))
+
+    if cache is not None:
+        cache.start(config)
     for path in discover(config):
         source = path.relative_to(root).as_posix() if path.is_relative_to(root) \
             else path.as_posix()
-        try:
-            posts.append(read_post(path, source, config))
-        except PostReadError as exc:
-            errors.append(PostError(source=source, path=path, reason=str(exc)))
+        if cache is None:
+            result = read_one(path, source)
+        else:
+            result = cache.read((path, source), path,
+                                lambda path=path, source=source: read_one(path, source))
+        if isinstance(result, PostError):
+            errors.append(result)
+        else:
+            posts.append(result)
+    if cache is not None:
+        cache.finish()
     posts, clashes = separate_url_clashes(posts, "Gatsby keeps only one page there")
     return SiteScan(posts=tuple(posts), errors=tuple(errors + clashes))
 

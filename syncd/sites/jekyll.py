@@ -19,6 +19,7 @@ letters or digits (``…/.html``), two posts at one URL, a date syncd cannot rea
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import glob
 import os
 import re
@@ -35,6 +36,7 @@ import yaml
 from syncd.errors import SyncdError
 from syncd.model import Post, PostError, SiteScan
 from syncd.sites import ruby
+from syncd.sites.parsecache import ParseCache, StatKey, stat_key
 from syncd.sites.postfile import (
     PostFileError,
     read_post_text,
@@ -107,24 +109,39 @@ class JekyllConfig:
 
 
 def read_site(root: Path, site_url: str | None = None,
-              config_files: tuple[str, ...] | None = None) -> SiteScan:
+              config_files: tuple[str, ...] | None = None,
+              cache: ParseCache | None = None) -> SiteScan:
     """Read every post file under ``root``; ``site_url`` overrides url + baseurl.
 
     ``config_files`` are Jekyll's ``--config`` files, relative to ``root`` (default: the
-    first of ``_config.yml``, ``_config.yaml``, ``_config.toml``).
+    first of ``_config.yml``, ``_config.yaml``, ``_config.toml``). With a ``cache``, files
+    unchanged since it last saw them under the same configuration are not read again.
     """
     config = load_jekyll_config(root, site_url, config_files)
     permalinks = Permalinks(config)
     defaults = FrontmatterDefaults(config)
     posts: list[Post] = []
     errors: list[PostError] = []
-    for found in discover(config):
+
+    def read_one(found: FoundPost) -> Post | PostError:
         try:
-            post = read_post(found, config, permalinks, defaults)
+            return read_post(found, config, permalinks, defaults)
         except PostReadError as exc:
-            errors.append(PostError(source=found.source, path=found.path, reason=str(exc)))
+            return PostError(source=found.source, path=found.path, reason=str(exc))
+
+    if cache is not None:
+        cache.start(config)
+    for found in discover(config):
+        if cache is None:
+            result = read_one(found)
         else:
-            posts.append(post)
+            result = cache.read(found, found.path, lambda found=found: read_one(found))
+        if isinstance(result, PostError):
+            errors.append(result)
+        else:
+            posts.append(result)
+    if cache is not None:
+        cache.finish()
     posts, clashes = separate_url_clashes(
         posts, "Jekyll writes only one page there, so give one of them its own `permalink` or "
         "slug")
@@ -264,6 +281,17 @@ def local_timezone() -> dt.tzinfo:
             return ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             pass
+    try:
+        stat = os.stat("/etc/localtime")
+    except OSError:
+        return dt.UTC
+    return _zone_from_file(stat_key(stat))
+
+
+@functools.lru_cache(maxsize=4)
+def _zone_from_file(key: StatKey) -> dt.tzinfo:
+    """/etc/localtime read once per version of the file, so that two readings of one
+    ``_config.yml`` give equal configs (a parse cache compares them)."""
     try:
         with open("/etc/localtime", "rb") as handle:
             return ZoneInfo.from_file(handle, key="localtime")
