@@ -37,9 +37,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from syncd.errors import SyncdError
-from syncd.model import Post, PostError, SiteScan
+from syncd.model import Post, PostError, SiteScan, text_fingerprint
 from syncd.sites.parsecache import ParseCache
-from syncd.sites.postfile import PostFileError, parse_post_file, separate_url_clashes
+from syncd.sites.postfile import (
+    BodyFromFile,
+    PostFileError,
+    markdown_body,
+    parse_post_file,
+    separate_url_clashes,
+)
 
 CONFIG_FILES = ("gatsby-config.js", "gatsby-config.ts", "gatsby-config.mjs", "gatsby-config.cjs")
 NODE_FILES = ("gatsby-node.js", "gatsby-node.ts", "gatsby-node.mjs", "gatsby-node.cjs")
@@ -443,7 +449,8 @@ def read_post(path: Path, source: str, config: GatsbyConfig) -> Post:
         canonical_url=canonical_url,
         title=title.strip(),
         date=date,
-        body=body,
+        body=BodyFromFile(path, markdown_body),
+        fingerprint=text_fingerprint(title, body),
         tags=_tags(front),
         published=published,
         draft=draft,

@@ -34,10 +34,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from syncd.errors import SyncdError
-from syncd.model import Post, PostError, SiteScan
+from syncd.model import Post, PostError, SiteScan, text_fingerprint
 from syncd.sites import ruby
 from syncd.sites.parsecache import ParseCache, StatKey, stat_key
 from syncd.sites.postfile import (
+    BodyFromFile,
     PostFileError,
     read_post_text,
     separate_url_clashes,
@@ -494,7 +495,8 @@ def read_post(found: FoundPost, config: JekyllConfig, permalinks: Permalinks,
         canonical_url=canonical_url,
         title=ruby.to_s(title).strip(),
         date=data["date"],
-        body=body,
+        body=BodyFromFile(found.path, body_after_front_matter),
+        fingerprint=text_fingerprint(ruby.to_s(title), body),
         tags=_tags(data, config.timezone),
         published=published,
         draft=found.draft,
@@ -502,6 +504,12 @@ def read_post(found: FoundPost, config: JekyllConfig, permalinks: Permalinks,
         warnings=tuple(warnings),
         held_until_date=not config.future,
     )
+
+
+def body_after_front_matter(text: str) -> str:
+    """The body :func:`split_front_matter` gives, without reading the YAML again."""
+    found = FRONT_MATTER.match(text)
+    return text if found is None else text[found.end():]
 
 
 def split_front_matter(text: str) -> tuple[dict[Any, Any], str]:
