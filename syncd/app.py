@@ -38,10 +38,12 @@ class PlanResult:
 
 
 def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
-    """Read the site and the ledger once and decide; touches nothing."""
+    """Read the site and the ledger once and decide; touches nothing (the parse cache the
+    passes keep beside the ledger is read, not written)."""
     ledger = Ledger(config.sync.ledger)
     try:
-        return PlanResult(decide(config, ledger, now), ledger.exists)
+        cache = ParseCache.beside(config.sync.ledger)
+        return PlanResult(decide(config, ledger, now, cache=cache), ledger.exists)
     finally:
         ledger.close()
 
@@ -93,11 +95,15 @@ def locked_pass(
 
     ``settled`` leaves out files still being written (the service's debounce),
     ``should_stop`` ends the pass between two posts (a stop signal), and ``hold_posts``
-    (a reason) posts nothing while Medium's daily limit is known to be in force.
+    (a reason) posts nothing while Medium's daily limit is known to be in force. ``cache``
+    is the service's parse cache; without it the one beside the ledger is read and, unless
+    ``dry_run``, written back.
     """
     from syncd.render_context import RenderContext
     from syncd.sync import run_pass
 
+    if cache is None:
+        cache = ParseCache.beside(config.sync.ledger)
     with write_lock(config.sync.ledger):
         ledger = Ledger(config.sync.ledger)
         try:
@@ -124,6 +130,8 @@ def locked_pass(
                 if client is not None:
                     client.close()
         finally:
+            if not dry_run:
+                cache.save()
             ledger.close()
 
 
@@ -242,7 +250,8 @@ def adopt(config: Config, sources: list[str], medium_url: str | None = None,
     with write_lock(config.sync.ledger):
         ledger = Ledger(config.sync.ledger)
         try:
-            items = decide(config, ledger, now)
+            cache = ParseCache.beside(config.sync.ledger)
+            items = decide(config, ledger, now, cache=cache)
             if sources:
                 chosen = _named_items(items, sources)
             else:
@@ -257,6 +266,7 @@ def adopt(config: Config, sources: list[str], medium_url: str | None = None,
                     fingerprint=fingerprint(item.post),
                 ))
             ledger.put_many(entries)
+            cache.save()
             return entries
         finally:
             ledger.close()

@@ -64,7 +64,8 @@ class Service:
         self.signals = _Signals()
         self.wakeup = Wakeup()
         self.tracker = ChangeTracker()
-        self.parse_cache = ParseCache()  # kept between passes: only changed files are re-read
+        # Kept between passes (and on disk beside the ledger): only changed files are re-read.
+        self.parse_cache = ParseCache.beside(config.sync.ledger)
         self.watcher: SiteWatcher | None = None
         now = time.monotonic()
         self.pass_due_at: float | None = now  # the catch-up pass

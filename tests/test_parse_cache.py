@@ -10,6 +10,8 @@ rightly refuses to trust (same-tick edits), so most tests give it a clock a minu
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
+import json
 import os
 import struct
 import time
@@ -17,11 +19,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import TEST_TOKEN
+from sitekit import make_site, run_syncd, write_config
 
+from syncd.engine import Rules, fingerprint, plan
+from syncd.render import render_post
+from syncd.render_context import RenderContext
+from syncd.sandbox import Sandbox
 from syncd.sites import gatsby, jekyll
-from syncd.sites.parsecache import ParseCache
+from syncd.sites.parsecache import SETTLE_S, ParseCache, RestoredFrontMatter
 
 IN_OPEN = 0x20
+NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+ENV = {"MEDIUM_TOKEN": TEST_TOKEN}
 CONFIG = "url: https://example.com\ntimezone: UTC\n"
 POSTS = {
     "_posts/2024-01-01-one.md": "---\ntitle: One\n---\nFirst.\n",
@@ -208,3 +218,125 @@ def test_gatsby_reads_only_the_changed_file(tmp_path: Path) -> None:
     finally:
         for opens in watches.values():
             opens.close()
+
+
+# The store beside the ledger ------------------------------------------------------------
+
+RICH = {
+    "_posts/2024-02-01-rich.md": (
+        "---\ntitle: Rich\ndate: 2024-02-01 10:30:00 +0200\ntags: [a, b]\ncategories: x y\n"
+        "syndicate: true\nextra: {k: [1, 2]}\n---\nLiquid {{ page.date }} and *text*.\n"
+    ),
+    "_posts/2024-02-02-out.md": "---\ntitle: Out\nsyndicate: false\n---\nNo.\n",
+}
+
+
+def stored_scan(site: Path, store: Path) -> jekyll.SiteScan:
+    """A scan by a fresh cache that starts from ``store`` (as a new process would)."""
+    cache = ParseCache(store=store, clock=later)
+    scan = jekyll.read_site(site, cache=cache)
+    cache.save()
+    return scan
+
+
+def plan_of(scan: jekyll.SiteScan) -> list[dict[str, object]]:
+    return [item.to_json() for item in plan(scan, {}, NOW, Rules())]
+
+
+def test_a_fresh_cache_starts_from_the_store_and_reads_nothing(site: Path, watch: OpenWatch,
+                                                               tmp_path: Path) -> None:
+    for relative, text in RICH.items():
+        (site / relative).write_text(text, encoding="utf-8")
+    store = tmp_path / "state" / "parse-cache.ledger.json"
+    first = stored_scan(site, store)
+    watch.opened()
+
+    second = stored_scan(site, store)
+
+    assert watch.opened() == []
+    assert plan_of(second) == plan_of(first)
+    assert [fingerprint(p) for p in second.posts] == [fingerprint(p) for p in first.posts]
+    assert {item["reason"] for item in plan_of(second)} >= {"opted-out", "new"}
+    assert watch.opened() == []  # judging them read no file either
+
+
+def test_a_restored_post_is_the_post_when_it_is_rendered(site: Path, tmp_path: Path) -> None:
+    for relative, text in RICH.items():
+        (site / relative).write_text(text, encoding="utf-8")
+    store = tmp_path / "parse-cache.ledger.json"
+    fresh = {p.source: p for p in stored_scan(site, store).posts}
+    restored = {p.source: p for p in stored_scan(site, store).posts}
+    rich = "_posts/2024-02-01-rich.md"
+
+    assert isinstance(restored[rich].front_matter, RestoredFrontMatter)
+    assert restored[rich] == fresh[rich]  # every field, body and front matter read again
+    assert type(restored[rich].date) is type(fresh[rich].date)
+    assert restored[rich].date.tzinfo is fresh[rich].date.tzinfo
+    context = RenderContext.build(list(fresh.values()))
+    assert render_post(restored[rich], context) == render_post(fresh[rich], context)
+
+
+def test_a_corrupt_store_is_read_as_no_store_and_written_again(
+        site: Path, watch: OpenWatch, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = tmp_path / "parse-cache.ledger.json"
+    store.write_text('{"syncd-parse-cache": 1, "identity": ', encoding="utf-8")
+
+    scan = stored_scan(site, store)
+
+    assert len(watch.opened()) == len(POSTS)
+    assert sorted(summary(scan)) == sorted(POSTS)
+    assert "is corrupt" in caplog.text
+    stored_scan(site, store)
+    assert watch.opened() == []
+
+
+def test_a_store_made_for_another_config_is_not_used(site: Path, watch: OpenWatch,
+                                                     tmp_path: Path) -> None:
+    store = tmp_path / "parse-cache.ledger.json"
+    stored_scan(site, store)
+    (site / "_config.yml").write_text("url: https://moved.example\ntimezone: UTC\n")
+    watch.opened()
+
+    scan = stored_scan(site, store)
+
+    assert len(watch.opened()) == len(POSTS)
+    assert summary(scan)["_posts/2024-01-01-one.md"] == \
+        "One https://moved.example/2024/01/01/one.html"
+
+
+def test_a_changed_file_is_read_even_with_a_store(site: Path, watch: OpenWatch,
+                                                  tmp_path: Path) -> None:
+    store = tmp_path / "parse-cache.ledger.json"
+    stored_scan(site, store)
+    (site / "_posts/2024-01-02-two.md").write_text("---\ntitle: Two again\n---\nSecond.\n")
+    watch.opened()
+
+    scan = stored_scan(site, store)
+
+    assert watch.opened() == ["2024-01-02-two.md"]
+    assert summary(scan)["_posts/2024-01-02-two.md"].startswith("Two again ")
+
+
+def test_once_keeps_the_store_and_plan_and_dry_runs_only_read_it(tmp_path: Path,
+                                                                 sandbox: Sandbox) -> None:
+    make_site(tmp_path / "site", {"_posts/2024-01-01-first.md": "---\ntitle: First\n---\nA.\n",
+                                  "_posts/2099-01-01-later.md": "---\ntitle: Later\n---\nB.\n"})
+    config = write_config(tmp_path, sandbox.api_url)
+    store = tmp_path / "state" / "parse-cache.ledger.json"
+    time.sleep(SETTLE_S + 0.1)  # files younger than this are rightly not kept
+    assert run_syncd("plan", "--config", str(config)).returncode == 0
+    assert run_syncd("--once", "--dry-run", "--config", str(config), env=ENV).returncode == 0
+    assert not store.exists()
+    assert run_syncd("--once", "--config", str(config), env=ENV).returncode == 0
+    assert store.exists()
+    assert len(sandbox.posts()) == 1
+    opens = OpenWatch(tmp_path / "site" / "_posts")
+    try:
+        planned = run_syncd("plan", "--json", "--config", str(config))
+        assert opens.opened() == []
+    finally:
+        opens.close()
+    assert [(i["source"], i["reason"]) for i in json.loads(planned.stdout)] == [
+        ("_posts/2024-01-01-first.md", "synced"), ("_posts/2099-01-01-later.md", "future")]
+    store.unlink()  # always safe: the next run reads the site in full
+    assert run_syncd("plan", "--json", "--config", str(config)).stdout == planned.stdout

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 from syncd.errors import SyncdError
 from syncd.model import Post, PostError, SiteScan, text_fingerprint
-from syncd.sites.parsecache import ParseCache
+from syncd.sites.parsecache import ParseCache, reader_identity
 from syncd.sites.postfile import (
     BodyFromFile,
     PostFileError,
@@ -104,15 +104,14 @@ def read_site(root: Path, site_url: str | None = None,
             return PostError(source=source, path=path, reason=str(exc))
 
     if cache is not None:
-        cache.start(config)
+        cache.start(config, reader_identity(config))
     for path in discover(config):
         source = path.relative_to(root).as_posix() if path.is_relative_to(root) \
             else path.as_posix()
         if cache is None:
             result = read_one(path, source)
         else:
-            result = cache.read((path, source), path,
-                                lambda path=path, source=source: read_one(path, source))
+            result = cache.read(path, lambda path=path, source=source: read_one(path, source))
         if isinstance(result, PostError):
             errors.append(result)
         else:

@@ -36,7 +36,7 @@ import yaml
 from syncd.errors import SyncdError
 from syncd.model import Post, PostError, SiteScan, text_fingerprint
 from syncd.sites import ruby
-from syncd.sites.parsecache import ParseCache, StatKey, stat_key
+from syncd.sites.parsecache import ParseCache, localtime_zone, reader_identity
 from syncd.sites.postfile import (
     BodyFromFile,
     PostFileError,
@@ -131,12 +131,12 @@ def read_site(root: Path, site_url: str | None = None,
             return PostError(source=found.source, path=found.path, reason=str(exc))
 
     if cache is not None:
-        cache.start(config)
+        cache.start(config, reader_identity(config, config.timezone))
     for found in discover(config):
         if cache is None:
             result = read_one(found)
         else:
-            result = cache.read(found, found.path, lambda found=found: read_one(found))
+            result = cache.read(found.path, lambda found=found: read_one(found))
         if isinstance(result, PostError):
             errors.append(result)
         else:
@@ -282,22 +282,7 @@ def local_timezone() -> dt.tzinfo:
             return ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    try:
-        stat = os.stat("/etc/localtime")
-    except OSError:
-        return dt.UTC
-    return _zone_from_file(stat_key(stat))
-
-
-@functools.lru_cache(maxsize=4)
-def _zone_from_file(key: StatKey) -> dt.tzinfo:
-    """/etc/localtime read once per version of the file, so that two readings of one
-    ``_config.yml`` give equal configs (a parse cache compares them)."""
-    try:
-        with open("/etc/localtime", "rb") as handle:
-            return ZoneInfo.from_file(handle, key="localtime")
-    except (OSError, ValueError):
-        return dt.UTC
+    return localtime_zone()
 
 
 # Discovery ------------------------------------------------------------------------------
