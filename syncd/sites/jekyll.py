@@ -314,6 +314,8 @@ class _Walker:
         self.config = config
         self.source = config.source
         self.seen: set[str] = set()
+        self.exclude = [p for p in config.exclude if p not in config.include]
+        self.with_source: dict[str, str] = {}  # pattern -> File.join(source, pattern)
 
     def read_directories(self, directory: str) -> Iterator[FoundPost]:
         base = _file_join(self.source, directory) if directory else self.source
@@ -346,7 +348,9 @@ class _Walker:
         absolute = _file_join(self.source, directory, folder, entry)
         collections = self.config.collections_path
         relative_path = absolute.replace(collections + "/", "", 1)
-        source = os.path.relpath(absolute, self.source).replace(os.sep, "/")
+        source = absolute[len(self.source) + 1:]
+        if not (absolute.startswith(self.source + "/") and _is_plain_relative(source)):
+            source = os.path.relpath(absolute, self.source).replace(os.sep, "/")
         return FoundPost(Path(absolute), source, relative_path, draft)
 
     def entries(self, directory: str, folder: str) -> list[str]:
@@ -384,8 +388,7 @@ class _Walker:
         return kept
 
     def excluded(self, entry: str, base_directory: str) -> bool:
-        patterns = [p for p in self.config.exclude if p not in self.config.include]
-        return self.glob_include(patterns, _file_join(base_directory, entry))
+        return self.glob_include(self.exclude, _file_join(base_directory, entry))
 
     def unsafe_symlink(self, entry: str, base_directory: str) -> bool:
         """In safe mode (GitHub Pages), symlinks leading out of the site are skipped."""
@@ -400,7 +403,10 @@ class _Walker:
         for pattern in patterns:
             if not isinstance(pattern, str):
                 continue
-            pattern_with_source = _file_join(self.source, pattern)
+            pattern_with_source = self.with_source.get(pattern)
+            if pattern_with_source is None:
+                pattern_with_source = self.with_source[pattern] = \
+                    _file_join(self.source, pattern)
             if ruby.fnmatch(pattern_with_source, with_source) \
                     or with_source.startswith(pattern_with_source) \
                     or (pattern_with_source == with_source + "/" and os.path.isdir(with_source)):
@@ -431,6 +437,12 @@ def _walk_files(folder: str, prefix: str, found: list[str]) -> None:
             continue
     for entry in folders:
         _walk_files(entry.path, f"{prefix}{entry.name}/", found)
+
+
+def _is_plain_relative(path: str) -> bool:
+    """A relative path ``os.path.relpath`` would return as it is: no empty, ``.`` or ``..``
+    part."""
+    return bool(path) and not any(part in ("", ".", "..") for part in path.split("/"))
 
 
 def _file_join(*parts: str) -> str:

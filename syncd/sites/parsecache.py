@@ -46,7 +46,7 @@ from syncd.sites import ruby
 log = logging.getLogger("syncd")
 
 SETTLE_S = 2.0
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 # The front matter keys the engine reads for every post (engine.OPT_OUT_KEYS): a restored
 # post answers them without reading its file.
 JUDGED_KEYS = ("syndicate", "medium")
@@ -93,7 +93,7 @@ class ParseCache:
         if reader_key != self._reader_key or identity != self._identity:
             self._reader_key, self._identity = reader_key, identity
             self._entries = self._load()
-            self._dirty = True
+            self._dirty = False
         self._seen = {}
         self.hits = self.misses = 0
 
@@ -283,14 +283,13 @@ def _date_record(date: dt.datetime) -> dict[str, Any] | None:
         name = f"offset:{int(offset.total_seconds())}"
     else:
         return None
-    return {"iso": date.isoformat(), "zone": name,
+    return {"local": date.replace(tzinfo=None).isoformat(), "fold": date.fold, "zone": name,
             "psych": type(date) is ruby.PsychTime,
             "psych_zone": getattr(date, "__dict__", {}).get("zone")}
 
 
 def _date(kept: dict[str, Any]) -> dt.datetime:
     kind = ruby.PsychTime if kept["psych"] else dt.datetime
-    moment = kind.fromisoformat(kept["iso"])
     name = str(kept["zone"])
     if name == "UTC":
         zone: dt.tzinfo = dt.UTC
@@ -302,7 +301,7 @@ def _date(kept: dict[str, Any]) -> dt.datetime:
         zone = dt.timezone(dt.timedelta(seconds=int(name[7:])))
     else:
         raise ValueError(name)
-    moment = moment.astimezone(zone)
+    moment = kind.fromisoformat(kept["local"]).replace(tzinfo=zone, fold=int(kept["fold"]))
     if kept.get("psych_zone") is not None:
         moment.zone = str(kept["psych_zone"])  # type: ignore[attr-defined]
     return moment
