@@ -105,9 +105,14 @@ def read_site(root: Path, site_url: str | None = None,
 
     if cache is not None:
         cache.start(config, reader_identity(config))
+    prefix = str(root) + "/"
     for path in discover(config):
-        source = path.relative_to(root).as_posix() if path.is_relative_to(root) \
-            else path.as_posix()
+        text = str(path)
+        if text.startswith(prefix) and prefix != "//":
+            source = text[len(prefix):]
+        else:
+            source = path.relative_to(root).as_posix() if path.is_relative_to(root) \
+                else path.as_posix()
         if cache is None:
             result = read_one(path, source)
         else:
@@ -396,21 +401,24 @@ def _evaluate_path(value: list[Token], root: Path) -> Path | None:
 def discover(config: GatsbyConfig) -> Iterator[Path]:
     """The markdown files gatsby-source-filesystem sources (dot files included; its ignore
     list and node_modules not), following symbolic links as chokidar does."""
-    seen: set[Path] = set()
+    seen: set[object] = set()  # folders walked, by device and inode: a symlink loop ends
     for folder in config.content_dirs:
         for current, dirnames, filenames in os.walk(folder, followlinks=True):
-            real = Path(current).resolve()
+            try:
+                found = os.stat(current)
+                real: object = (found.st_dev, found.st_ino)
+            except OSError:
+                real = os.path.realpath(current)
             if real in seen:
                 dirnames[:] = []
                 continue
             seen.add(real)
             dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_NAMES)
             for name in sorted(filenames):
-                path = Path(current) / name
-                if name in IGNORED_NAMES or name.endswith(".un~") or not path.is_file():
+                if name in IGNORED_NAMES or name.endswith(".un~") or not is_post_file(name):
                     continue
-                if is_post_file(name):
-                    yield path
+                if os.path.isfile(os.path.join(current, name)):
+                    yield Path(current, name)
 
 
 def is_post_file(name: str) -> bool:
