@@ -96,12 +96,13 @@ def locked_pass(
     ``settled`` leaves out files still being written (the service's debounce),
     ``should_stop`` ends the pass between two posts (a stop signal), and ``hold_posts``
     (a reason) posts nothing while Medium's daily limit is known to be in force. ``cache``
-    is the service's parse cache; without it the one beside the ledger is read and, unless
-    ``dry_run``, written back.
+    is the service's parse cache (the service saves it); without it the one beside the
+    ledger is read and, unless ``dry_run``, written back.
     """
     from syncd.render_context import RenderContext
     from syncd.sync import run_pass
 
+    save_cache = cache is None and not dry_run
     if cache is None:
         cache = ParseCache.beside(config.sync.ledger)
     with write_lock(config.sync.ledger):
@@ -130,7 +131,7 @@ def locked_pass(
                 if client is not None:
                     client.close()
         finally:
-            if not dry_run:
+            if save_cache:
                 cache.save()
             ledger.close()
 

@@ -53,6 +53,7 @@ JUDGED_KEYS = ("syndicate", "medium")
 
 StatKey = tuple[int, int, int, int]
 ReadResult = Post | PostError
+_Entry = tuple[StatKey, ReadResult | None, dict[str, Any] | None]
 Read = Callable[[], ReadResult]
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -76,8 +77,10 @@ class ParseCache:
         self._clock = clock
         self._reader_key: object = None
         self._identity: str | None = None
-        self._entries: dict[str, tuple[StatKey, ReadResult | dict[str, Any]]] = {}
-        self._seen: dict[str, tuple[StatKey, ReadResult | dict[str, Any]]] = {}
+        # Per file: its stat key, the read result (None until a stored record is used) and
+        # the stored record (None until the result is recorded).
+        self._entries: dict[str, _Entry] = {}
+        self._seen: dict[str, _Entry] = {}
         self._dirty = False
         self.hits = 0
         self.misses = 0
@@ -108,18 +111,18 @@ class ParseCache:
         current = stat_key(stat)
         cached = self._entries.get(key)
         if cached is not None and cached[0] == current:
-            result = cached[1]
-            if isinstance(result, dict):
-                result = restore(result, path, read)
+            _, result, kept = cached
+            if result is None and kept is not None:
+                result = restore(kept, path, read)
             if result is not None:
-                self._seen[key] = (current, result)
+                self._seen[key] = (current, result, kept)
                 self.hits += 1
                 return result
         self.misses += 1
         result = read()
         changed_at = max(stat.st_mtime_ns, stat.st_ctime_ns) / 1e9
         if self._clock() - changed_at >= self._settle_s:
-            self._seen[key] = (current, result)
+            self._seen[key] = (current, result, None)
             self._dirty = True
         return result
 
@@ -139,8 +142,10 @@ class ParseCache:
         if self.store is None or self._identity is None or not self._dirty:
             return
         files = {}
-        for key, (stat, result) in self._entries.items():
-            kept = result if isinstance(result, dict) else record(result)
+        for key, (stat, result, kept) in self._entries.items():
+            if kept is None and result is not None:
+                kept = record(result)
+                self._entries[key] = (stat, result, kept)
             if kept is not None:
                 files[key] = [*stat, kept]
         data = {"syncd-parse-cache": STORE_FORMAT, "identity": self._identity, "files": files}
@@ -155,7 +160,7 @@ class ParseCache:
             return
         self._dirty = False
 
-    def _load(self) -> dict[str, tuple[StatKey, ReadResult | dict[str, Any]]]:
+    def _load(self) -> dict[str, _Entry]:
         if self.store is None:
             return {}
         try:
@@ -177,7 +182,7 @@ class ParseCache:
                 stat = tuple(int(part) for part in row[:4])
                 if len(stat) != 4 or not isinstance(row[4], dict):
                     raise ValueError(f"bad entry for {key}")
-                entries[key] = (stat, row[4])
+                entries[key] = (stat, None, row[4])
             return entries  # type: ignore[return-value]
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             log.warning("the parse cache %s is corrupt (%s); reading the site in full and "
