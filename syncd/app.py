@@ -33,6 +33,7 @@ from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdErr
 from syncd.ledger import ADOPTED, POSTED, Entry, Ledger, ledger_lock, now_iso, write_lock
 from syncd.model import Post
 from syncd.sites import read_site
+from syncd.sites.parsecache import ParseCache
 
 if TYPE_CHECKING:
     from syncd.medium import MediumClient
@@ -49,10 +50,12 @@ class PlanResult:
 
 
 def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
-    """Read the site and the ledger once and decide; touches nothing."""
+    """Read the site and the ledger once and decide; touches nothing (the parse cache the
+    passes keep beside the ledger is read, not written)."""
     ledger = Ledger(config.sync.ledger)
     try:
-        return PlanResult(decide(config, ledger, now), ledger.exists)
+        cache = ParseCache.beside(config.sync.ledger)
+        return PlanResult(decide(config, ledger, now, cache=cache), ledger.exists)
     finally:
         ledger.close()
 
@@ -60,15 +63,17 @@ def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
 def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
            backfill: bool = False,
            settled: Callable[[Path], bool] | None = None,
+           cache: ParseCache | None = None,
            renderers: list[Callable[[Post], Rendered]] | None = None) -> list[PlanItem]:
     """The engine's plan for the site as it is now and the ledger as it is now.
 
     Synced posts edited since are marked ``changed`` (:mod:`syncd.edits`). Files for which
     ``settled`` says no are left out of what is acted on, as if not written yet; they still
-    count for the first-run guard and for recognising moved posts. ``renderers``, when
+    count for the first-run guard and for recognising moved posts. A ``cache`` (the
+    service's, kept between passes) spares re-reading unchanged files. ``renderers``, when
     given, receives the site's renderer, for a caller that renders more.
     """
-    scan = read_site(config.site)
+    scan = read_site(config.site, cache)
     when = now or dt.datetime.now(dt.UTC)
     rules = Rules(since=config.sync.since, first_run_limit=config.sync.first_run_limit,
                   backfill=backfill, require_opt_in=config.sync.require_opt_in)
@@ -118,23 +123,30 @@ def locked_pass(
     settled: Callable[[Path], bool] | None = None,
     should_stop: Callable[[], bool] | None = None,
     hold_posts: str | None = None,
+    cache: ParseCache | None = None,
 ) -> PassReport:
     """A pass by the holder of ``ledger_lock`` (``--once`` or the service).
 
     ``settled`` leaves out files still being written (the service's debounce),
     ``should_stop`` ends the pass between two posts (a stop signal), and ``hold_posts``
-    (a reason) posts nothing while Medium's daily limit is known to be in force.
+    (a reason) posts nothing while Medium's daily limit is known to be in force. ``cache``
+    is the service's parse cache (the service saves it); without it the one beside the
+    ledger is read and, unless ``dry_run``, written back.
     """
     from syncd.events import EventHook
     from syncd.render_context import RenderContext
     from syncd.sync import run_pass
 
+    save_cache = cache is None and not dry_run
+    if cache is None:
+        cache = ParseCache.beside(config.sync.ledger)
     with write_lock(config.sync.ledger):
         ledger = Ledger(config.sync.ledger)
         try:
             if ledger.sweep_temp_files():
                 log.debug("removed temp files left by an interrupted ledger write")
-            items = decide(config, ledger, now, backfill=backfill, settled=settled)
+            items = decide(config, ledger, now, backfill=backfill, settled=settled,
+                           cache=cache)
             refuse_first_run_flood(config, items)
             due_count = sum(1 for item in items if item.action == POST)
             log.log(logging.INFO if due_count else logging.DEBUG,
@@ -155,6 +167,8 @@ def locked_pass(
                 if client is not None:
                     client.close()
         finally:
+            if save_cache:
+                cache.save()
             ledger.close()
 
 
@@ -375,7 +389,8 @@ def adopt(config: Config, sources: list[str], medium_url: str | None = None,
     with write_lock(config.sync.ledger):
         ledger = Ledger(config.sync.ledger)
         try:
-            items = decide(config, ledger, now)
+            cache = ParseCache.beside(config.sync.ledger)
+            items = decide(config, ledger, now, cache=cache)
             if sources:
                 chosen = _named_items(items, sources)
             else:
@@ -390,6 +405,7 @@ def adopt(config: Config, sources: list[str], medium_url: str | None = None,
                     fingerprint=fingerprint(item.post), source_hash=source_hash(item.post),
                 ))
             ledger.put_many(entries)
+            cache.save()
             return entries
         finally:
             ledger.close()

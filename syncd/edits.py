@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncd.engine import PlanItem, fingerprint
 from syncd.ledger import ADOPTED, POSTED, Entry
-from syncd.model import Post
+from syncd.model import Post, source_digest
 
 if TYPE_CHECKING:
     from syncd.render import Rendered
@@ -94,13 +94,8 @@ def unpack(document: Mapping[str, Any]) -> Snapshot:
 
 
 def source_hash(post: Post) -> str:
-    """The post as read: title, front matter and body, exactly (spacing matters in code).
-
-    Only ever compared for equality, as a shortcut: when it differs (a new key order, a new
-    Python) the post is judged in full, so ``repr`` (faster than JSON here) is good enough.
-    """
-    front = repr(sorted(post.front_matter.items(), key=lambda item: str(item[0])))
-    return _hash(f"{post.title}\n{front}\n{post.body}")
+    """The reader's digest of the post file (so the body is not read again), else computed."""
+    return post.source_hash or source_digest(post.title, post.front_matter, post.body)
 
 
 def baseline(rendered: Rendered, post: Post) -> dict[str, Any]:

@@ -24,12 +24,11 @@ again: the executor records it under its new URL.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from syncd.ledger import ADOPTED, FAILED, POSTED, Entry
-from syncd.model import Post, PostError, SiteScan
+from syncd.model import Post, PostError, SiteScan, text_fingerprint
 
 POST = "post"
 SKIP = "skip"
@@ -96,9 +95,9 @@ def _first_run_flood(items: list[PlanItem], entries: Mapping[str, Entry], rules:
 
 
 def fingerprint(post: Post) -> str:
-    """What identifies a post's content across renames: its title and words, not spacing."""
-    text = post.title.strip() + "\n" + " ".join(post.body.split())
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    """What identifies a post's content across renames: its title and words, not spacing
+    (computed by the reader while it had the body, when it did)."""
+    return post.fingerprint or text_fingerprint(post.title, post.body)
 
 
 def _find_moves(scan: SiteScan, entries: Mapping[str, Entry]) -> dict[str, Entry]:

@@ -10,11 +10,35 @@ Terms used across syncd:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+
+class _Body:
+    """``Post.body``: the text itself, or a callable that reads it from the file again.
+
+    A scan holds every post of the site (the service keeps them between passes), while a
+    pass renders only the few it sends: holding 10,000 bodies costs about 45 MB. Readers
+    give a reading callable; ``post.body`` reads on each access and keeps nothing.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        # The instance's own __dict__ entry of the same name (a data descriptor wins over
+        # it), so that ``Post(**post.__dict__)`` still works.
+        self.slot = name
+
+    def __get__(self, post: object, owner: type | None = None) -> str:
+        if post is None:
+            raise AttributeError("body")  # no default: every Post is given one
+        value = post.__dict__[self.slot]
+        return value if isinstance(value, str) else value()
+
+    def __set__(self, post: object, value: str | Callable[[], str]) -> None:
+        post.__dict__[self.slot] = value
 
 
 @dataclass(frozen=True)
@@ -26,7 +50,7 @@ class Post:
     canonical_url: str | None
     title: str
     date: datetime
-    body: str
+    body: str = _Body()  # type: ignore[assignment]  # given as text or a reading callable
     tags: tuple[str, ...] = ()
     published: bool = True
     draft: bool = False
@@ -35,6 +59,27 @@ class Post:
     # The generator holds a post dated in the future back until that time (Jekyll without
     # `future: true`), so it is deferred; False where the generator publishes it already.
     held_until_date: bool = True
+    # text_fingerprint(title, body), when the reader computed it with the body at hand.
+    fingerprint: str | None = field(default=None, compare=False, repr=False)
+    # source_digest(title, front_matter, body), likewise: edit detection's cheap first check.
+    source_hash: str | None = field(default=None, compare=False, repr=False)
+
+
+def text_fingerprint(title: str, body: str) -> str:
+    """What identifies a post's content across renames: its title and words, not spacing."""
+    text = title.strip() + "\n" + " ".join(body.split())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def source_digest(title: str, front_matter: Mapping[str, Any], body: str) -> str:
+    """The post as read: title, front matter and body, exactly (spacing matters in code).
+
+    Only ever compared for equality, as a shortcut (:mod:`syncd.edits`): when it differs (a
+    new key order, a new Python) the post is judged in full, so ``repr`` is good enough.
+    """
+    front = repr(sorted(front_matter.items(), key=lambda item: str(item[0])))
+    text = f"{title.strip()}\n{front}\n{body}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

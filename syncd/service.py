@@ -26,8 +26,9 @@ from types import FrameType
 from syncd.app import locked_pass
 from syncd.config import Config, load_config
 from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
-from syncd.ledger import POSTED, Ledger, ledger_lock
+from syncd.ledger import POSTED, Ledger, ledger_lock, write_lock
 from syncd.notify import Notifier
+from syncd.sites.parsecache import ParseCache
 from syncd.sync import PassReport
 from syncd.watch import ChangeTracker, SiteWatcher, Wakeup, settled_file
 
@@ -63,6 +64,11 @@ class Service:
         self.signals = _Signals()
         self.wakeup = Wakeup()
         self.tracker = ChangeTracker()
+        # Kept between passes (and on disk beside the ledger): only changed files are re-read.
+        # Written after the catch-up pass, the periodic rescans and at the end, not after
+        # every save (rewriting it costs as much as the rest of a save's pass).
+        self.parse_cache = ParseCache.beside(config.sync.ledger)
+        self.save_parse_cache = True
         self.watcher: SiteWatcher | None = None
         now = time.monotonic()
         self.pass_due_at: float | None = now  # the catch-up pass
@@ -93,6 +99,7 @@ class Service:
             self.notifier.stopping()
             if self.watcher is not None:
                 self.watcher.stop()
+            self._save_parse_cache()
             self.wakeup.close()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -116,9 +123,12 @@ class Service:
             if now >= self.next_rescan_at:
                 self.next_rescan_at = now + self.config.watch.rescan_s
                 self.pass_due_at = now
+                self.save_parse_cache = True
             if self.pass_due_at is not None and now >= self.pass_due_at:
                 self.pass_due_at = None
                 self._pass()
+                if self.save_parse_cache:
+                    self._save_parse_cache()
                 if not ready_sent:
                     self.notifier.ready(self._status_line())
                     ready_sent = True
@@ -180,7 +190,8 @@ class Service:
                 self.rate_limited_until = None
         try:
             report = locked_pass(self.config, self.environ, settled=self._settled,
-                                 should_stop=lambda: self.signals.stop, hold_posts=hold)
+                                 should_stop=lambda: self.signals.stop, hold_posts=hold,
+                                 cache=self.parse_cache)
         except FirstRunRefused as exc:
             if not self.waiting_for_decision:
                 log.error("%s", exc)
@@ -204,6 +215,8 @@ class Service:
             log.error("%s", exc)
             self.notifier.status(f"error: {exc}")
         else:
+            log.debug("read %d post files, %d unchanged since the last pass",
+                      self.parse_cache.misses, self.parse_cache.hits)
             self.waiting_for_decision = False
             self.network_failures = 0
             self._after(report)
@@ -244,6 +257,14 @@ class Service:
         if not times:
             return MEDIUM_WINDOW.total_seconds()
         return max(60.0, (min(times) + MEDIUM_WINDOW - now).total_seconds())
+
+    def _save_parse_cache(self) -> None:
+        self.save_parse_cache = False
+        try:
+            with write_lock(self.config.sync.ledger):
+                self.parse_cache.save()
+        except SyncdError as exc:
+            log.warning("the parse cache was not saved: %s", exc)
 
     def _reload(self) -> None:
         try:

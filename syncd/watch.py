@@ -21,7 +21,19 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirModifiedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 # Folders no post lives in, which generators and tools rewrite all the time.
@@ -131,8 +143,6 @@ class _Recorder(FileSystemEventHandler):
         self._relevant = relevant
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
-            return
         paths = [event.src_path, getattr(event, "dest_path", "")]
         touched = False
         for raw in paths:
@@ -170,6 +180,14 @@ class _OverflowListener(logging.Handler):
 
 WATCHDOG_LOGGERS = ("watchdog.observers.inotify_c", "watchdog.observers.inotify")
 
+# Changes only. Without a filter, inotify also reports every open and every read-only close,
+# so each pass's own reading of the site makes two events per post for the observer thread
+# to decode (competing with the pass for the GIL), and can overflow the kernel's queue
+# (16,384 events by default), which forces a rescan whose reads overflow it again.
+CHANGE_EVENTS = [FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileDeletedEvent,
+                 FileClosedEvent, DirCreatedEvent, DirModifiedEvent, DirMovedEvent,
+                 DirDeletedEvent]
+
 
 class SiteWatcher:
     """A watchdog observer on the site (recursive) and on the ledger's folder."""
@@ -180,11 +198,11 @@ class SiteWatcher:
         self._observer = Observer()
         self._observer.daemon = True
         self._observer.schedule(_Recorder(tracker, wakeup, site_path_filter(site_root)),
-                                str(site_root), recursive=True)
+                                str(site_root), recursive=True, event_filter=CHANGE_EVENTS)
         for folder in extra_folders:
             folder.mkdir(parents=True, exist_ok=True)
             self._observer.schedule(_Recorder(tracker, wakeup, lambda _path: True),
-                                    str(folder), recursive=False)
+                                    str(folder), recursive=False, event_filter=CHANGE_EVENTS)
 
     def start(self) -> None:
         for name in WATCHDOG_LOGGERS:

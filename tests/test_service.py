@@ -19,8 +19,10 @@ import pytest
 import requests
 from conftest import TEST_TOKEN
 from sitekit import make_site, run_syncd, write_config
+from test_parse_cache import OpenWatch
 
 from syncd.sandbox import Sandbox
+from syncd.sites.parsecache import SETTLE_S
 
 DEBOUNCE_S = 0.6
 WATCH = f"\n[watch]\ndebounce_s = {DEBOUNCE_S}\nrescan_s = 60\n"
@@ -420,3 +422,22 @@ def test_own_ledger_writes_do_not_wake_the_service(
     time.sleep(DEBOUNCE_S * 5)
     assert daemon.log().count("post files,") == passes
     assert daemon.stop() == 0
+
+
+def test_a_pass_reads_only_the_changed_posts_and_the_parse_cache_is_kept(
+    blog: Path, sandbox: Sandbox, start_daemon: Callable[..., Daemon]
+) -> None:
+    time.sleep(SETTLE_S + 0.1)  # the cache trusts no file changed in the last SETTLE_S
+    daemon = start_daemon(blog)
+    wait_for(lambda: titles(sandbox) == ["First"], what="the catch-up pass")
+    opens = OpenWatch(blog.parent / "site/_posts")
+    try:
+        save_atomically(blog.parent / "site/_posts/2024-02-01-second.md",
+                        "---\ntitle: Second\n---\nSaved by an editor.\n")
+        wait_for(lambda: titles(sandbox) == ["First", "Second"], what="the second post")
+        assert "2024-01-01-first.md" not in opens.opened()
+    finally:
+        opens.close()
+    assert daemon.stop() == 0
+    store = json.loads((blog.parent / "state/parse-cache.ledger.json").read_text())
+    assert sorted(Path(name).name for name in store["files"]) == ["2024-01-01-first.md"]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from syncd.config import SiteConfig
 from syncd.model import SiteScan
+from syncd.sites.parsecache import ParseCache
 
 
-def read_site(site: SiteConfig) -> SiteScan:
-    """Read the configured site with its generator's reader."""
+def read_site(site: SiteConfig, cache: ParseCache | None = None) -> SiteScan:
+    """Read the configured site with its generator's reader (through ``cache`` if given)."""
     if site.generator == "gatsby":
         from syncd.sites import gatsby
 
@@ -22,6 +23,7 @@ def read_site(site: SiteConfig) -> SiteScan:
             site.url,
             url_template=site.url_template,
             content=tuple(str(path) for path in site.content) if site.content else None,
+            cache=cache,
         )
     from syncd.sites import jekyll
 
@@ -30,4 +32,5 @@ def read_site(site: SiteConfig) -> SiteScan:
         site.url,
         config_files=tuple(str(path) for path in site.jekyll_config)
         if site.jekyll_config else None,
+        cache=cache,
     )

@@ -37,8 +37,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from syncd.errors import SyncdError
-from syncd.model import Post, PostError, SiteScan
-from syncd.sites.postfile import PostFileError, parse_post_file, separate_url_clashes
+from syncd.model import Post, PostError, SiteScan, source_digest, text_fingerprint
+from syncd.sites.parsecache import ParseCache, reader_identity
+from syncd.sites.postfile import (
+    BodyFromFile,
+    PostFileError,
+    markdown_body,
+    parse_post_file,
+    separate_url_clashes,
+)
 
 CONFIG_FILES = ("gatsby-config.js", "gatsby-config.ts", "gatsby-config.mjs", "gatsby-config.cjs")
 NODE_FILES = ("gatsby-node.js", "gatsby-node.ts", "gatsby-node.mjs", "gatsby-node.cjs")
@@ -79,18 +86,43 @@ class GatsbyConfig:
 
 def read_site(root: Path, site_url: str | None = None,
               url_template: Sequence[str] | None = None,
-              content: Sequence[str] | None = None) -> SiteScan:
-    """Read every markdown post under the site's content folders."""
+              content: Sequence[str] | None = None,
+              cache: ParseCache | None = None) -> SiteScan:
+    """Read every markdown post under the site's content folders.
+
+    With a ``cache``, files unchanged since it last saw them under the same configuration
+    are not read again.
+    """
     config = load_gatsby_config(root, site_url, url_template, content)
     posts: list[Post] = []
     errors: list[PostError] = []
-    for path in discover(config):
-        source = path.relative_to(root).as_posix() if path.is_relative_to(root) \
-            else path.as_posix()
+
+    def read_one(path: Path, source: str) -> Post | PostError:
         try:
-            posts.append(read_post(path, source, config))
+            return read_post(path, source, config)
         except PostReadError as exc:
-            errors.append(PostError(source=source, path=path, reason=str(exc)))
+            return PostError(source=source, path=path, reason=str(exc))
+
+    if cache is not None:
+        cache.start(config, reader_identity(config))
+    prefix = str(root) + "/"
+    for path in discover(config):
+        text = str(path)
+        if text.startswith(prefix) and prefix != "//":
+            source = text[len(prefix):]
+        else:
+            source = path.relative_to(root).as_posix() if path.is_relative_to(root) \
+                else path.as_posix()
+        if cache is None:
+            result = read_one(path, source)
+        else:
+            result = cache.read(path, lambda path=path, source=source: read_one(path, source))
+        if isinstance(result, PostError):
+            errors.append(result)
+        else:
+            posts.append(result)
+    if cache is not None:
+        cache.finish()
     posts, clashes = separate_url_clashes(posts, "Gatsby keeps only one page there")
     return SiteScan(posts=tuple(posts), errors=tuple(errors + clashes))
 
@@ -369,21 +401,24 @@ def _evaluate_path(value: list[Token], root: Path) -> Path | None:
 def discover(config: GatsbyConfig) -> Iterator[Path]:
     """The markdown files gatsby-source-filesystem sources (dot files included; its ignore
     list and node_modules not), following symbolic links as chokidar does."""
-    seen: set[Path] = set()
+    seen: set[object] = set()  # folders walked, by device and inode: a symlink loop ends
     for folder in config.content_dirs:
         for current, dirnames, filenames in os.walk(folder, followlinks=True):
-            real = Path(current).resolve()
+            try:
+                found = os.stat(current)
+                real: object = (found.st_dev, found.st_ino)
+            except OSError:
+                real = os.path.realpath(current)
             if real in seen:
                 dirnames[:] = []
                 continue
             seen.add(real)
             dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_NAMES)
             for name in sorted(filenames):
-                path = Path(current) / name
-                if name in IGNORED_NAMES or name.endswith(".un~") or not path.is_file():
+                if name in IGNORED_NAMES or name.endswith(".un~") or not is_post_file(name):
                     continue
-                if is_post_file(name):
-                    yield path
+                if os.path.isfile(os.path.join(current, name)):
+                    yield Path(current, name)
 
 
 def is_post_file(name: str) -> bool:
@@ -421,7 +456,9 @@ def read_post(path: Path, source: str, config: GatsbyConfig) -> Post:
         canonical_url=canonical_url,
         title=title.strip(),
         date=date,
-        body=body,
+        body=BodyFromFile(path, markdown_body),
+        fingerprint=text_fingerprint(title, body),
+        source_hash=source_digest(title, front, body),
         tags=_tags(front),
         published=published,
         draft=draft,

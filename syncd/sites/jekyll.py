@@ -19,12 +19,13 @@ letters or digits (``…/.html``), two posts at one URL, a date syncd cannot rea
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import glob
 import os
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from syncd.errors import SyncdError
-from syncd.model import Post, PostError, SiteScan
+from syncd.model import Post, PostError, SiteScan, source_digest, text_fingerprint
 from syncd.sites import ruby
+from syncd.sites.parsecache import ParseCache, localtime_zone, reader_identity
 from syncd.sites.postfile import (
+    BodyFromFile,
     PostFileError,
     read_post_text,
     separate_url_clashes,
@@ -107,24 +110,39 @@ class JekyllConfig:
 
 
 def read_site(root: Path, site_url: str | None = None,
-              config_files: tuple[str, ...] | None = None) -> SiteScan:
+              config_files: tuple[str, ...] | None = None,
+              cache: ParseCache | None = None) -> SiteScan:
     """Read every post file under ``root``; ``site_url`` overrides url + baseurl.
 
     ``config_files`` are Jekyll's ``--config`` files, relative to ``root`` (default: the
-    first of ``_config.yml``, ``_config.yaml``, ``_config.toml``).
+    first of ``_config.yml``, ``_config.yaml``, ``_config.toml``). With a ``cache``, files
+    unchanged since it last saw them under the same configuration are not read again.
     """
     config = load_jekyll_config(root, site_url, config_files)
     permalinks = Permalinks(config)
     defaults = FrontmatterDefaults(config)
     posts: list[Post] = []
     errors: list[PostError] = []
-    for found in discover(config):
+
+    def read_one(found: FoundPost) -> Post | PostError:
         try:
-            post = read_post(found, config, permalinks, defaults)
+            return read_post(found, config, permalinks, defaults)
         except PostReadError as exc:
-            errors.append(PostError(source=found.source, path=found.path, reason=str(exc)))
+            return PostError(source=found.source, path=found.path, reason=str(exc))
+
+    if cache is not None:
+        cache.start(config, reader_identity(config, config.timezone))
+    for found in discover(config):
+        if cache is None:
+            result = read_one(found)
         else:
-            posts.append(post)
+            result = cache.read(found.path, lambda found=found: read_one(found))
+        if isinstance(result, PostError):
+            errors.append(result)
+        else:
+            posts.append(result)
+    if cache is not None:
+        cache.finish()
     posts, clashes = separate_url_clashes(
         posts, "Jekyll writes only one page there, so give one of them its own `permalink` or "
         "slug")
@@ -264,11 +282,7 @@ def local_timezone() -> dt.tzinfo:
             return ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    try:
-        with open("/etc/localtime", "rb") as handle:
-            return ZoneInfo.from_file(handle, key="localtime")
-    except (OSError, ValueError):
-        return dt.UTC
+    return localtime_zone()
 
 
 # Discovery ------------------------------------------------------------------------------
@@ -300,6 +314,8 @@ class _Walker:
         self.config = config
         self.source = config.source
         self.seen: set[str] = set()
+        self.exclude = [p for p in config.exclude if p not in config.include]
+        self.with_source: dict[str, str] = {}  # pattern -> File.join(source, pattern)
 
     def read_directories(self, directory: str) -> Iterator[FoundPost]:
         base = _file_join(self.source, directory) if directory else self.source
@@ -332,7 +348,9 @@ class _Walker:
         absolute = _file_join(self.source, directory, folder, entry)
         collections = self.config.collections_path
         relative_path = absolute.replace(collections + "/", "", 1)
-        source = os.path.relpath(absolute, self.source).replace(os.sep, "/")
+        source = absolute[len(self.source) + 1:]
+        if not (absolute.startswith(self.source + "/") and _is_plain_relative(source)):
+            source = os.path.relpath(absolute, self.source).replace(os.sep, "/")
         return FoundPost(Path(absolute), source, relative_path, draft)
 
     def entries(self, directory: str, folder: str) -> list[str]:
@@ -342,15 +360,7 @@ class _Walker:
         if not os.path.isdir(base):
             return []
         found: list[str] = []
-        for current, dirnames, filenames in os.walk(base):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            prefix = os.path.relpath(current, base)
-            for name in sorted(filenames):
-                if name.startswith("."):
-                    continue
-                relative = name if prefix == "." else f"{prefix}/{name}"
-                if os.path.isfile(os.path.join(current, name)):
-                    found.append(relative)
+        _walk_files(base, "", found)
         base_directory = base[len(self.source):] if base.startswith(self.source) else base
         return self.filter(found, base_directory)
 
@@ -378,8 +388,7 @@ class _Walker:
         return kept
 
     def excluded(self, entry: str, base_directory: str) -> bool:
-        patterns = [p for p in self.config.exclude if p not in self.config.include]
-        return self.glob_include(patterns, _file_join(base_directory, entry))
+        return self.glob_include(self.exclude, _file_join(base_directory, entry))
 
     def unsafe_symlink(self, entry: str, base_directory: str) -> bool:
         """In safe mode (GitHub Pages), symlinks leading out of the site are skipped."""
@@ -391,16 +400,49 @@ class _Walker:
     def glob_include(self, patterns: tuple[Any, ...] | list[Any], entry: str) -> bool:
         """EntryFilter#glob_include?: fnmatch, or a plain prefix, against the source path."""
         with_source = _file_join(self.source, entry)
-        is_directory = os.path.isdir(with_source)
         for pattern in patterns:
             if not isinstance(pattern, str):
                 continue
-            pattern_with_source = _file_join(self.source, pattern)
+            pattern_with_source = self.with_source.get(pattern)
+            if pattern_with_source is None:
+                pattern_with_source = self.with_source[pattern] = \
+                    _file_join(self.source, pattern)
             if ruby.fnmatch(pattern_with_source, with_source) \
                     or with_source.startswith(pattern_with_source) \
-                    or (is_directory and pattern_with_source == with_source + "/"):
+                    or (pattern_with_source == with_source + "/" and os.path.isdir(with_source)):
                 return True
         return False
+
+
+def _walk_files(folder: str, prefix: str, found: list[str]) -> None:
+    """``os.walk`` order (a folder's files sorted, then each sub-folder in turn), without
+    dot files or dot folders, not entering symlinked folders; files only (a symlink to a
+    file counts). One ``scandir`` per folder instead of a ``stat`` per file."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError:
+        return
+    folders = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            if entry.is_dir():
+                if not entry.is_symlink():
+                    folders.append(entry)
+            elif entry.is_file():
+                found.append(prefix + entry.name)
+        except OSError:
+            continue
+    for entry in folders:
+        _walk_files(entry.path, f"{prefix}{entry.name}/", found)
+
+
+def _is_plain_relative(path: str) -> bool:
+    """A relative path ``os.path.relpath`` would return as it is: no empty, ``.`` or ``..``
+    part."""
+    return bool(path) and not any(part in ("", ".", "..") for part in path.split("/"))
 
 
 def _file_join(*parts: str) -> str:
@@ -444,20 +486,29 @@ def read_post(found: FoundPost, config: JekyllConfig, permalinks: Permalinks,
     canonical_url = None
     if published:
         canonical_url = permalinks.absolute_url(permalinks.url(found, data))
+    front_matter = {str(key): value for key, value in front.items()}
     return Post(
         source=found.source,
         path=found.path,
         canonical_url=canonical_url,
         title=ruby.to_s(title).strip(),
         date=data["date"],
-        body=body,
+        body=BodyFromFile(found.path, body_after_front_matter),
+        fingerprint=text_fingerprint(ruby.to_s(title), body),
+        source_hash=source_digest(ruby.to_s(title), front_matter, body),
         tags=_tags(data, config.timezone),
         published=published,
         draft=found.draft,
-        front_matter={str(key): value for key, value in front.items()},
+        front_matter=front_matter,
         warnings=tuple(warnings),
         held_until_date=not config.future,
     )
+
+
+def body_after_front_matter(text: str) -> str:
+    """The body :func:`split_front_matter` gives, without reading the YAML again."""
+    found = FRONT_MATTER.match(text)
+    return text if found is None else text[found.end():]
 
 
 def split_front_matter(text: str) -> tuple[dict[Any, Any], str]:
@@ -776,6 +827,7 @@ class Permalinks:
 
     def __init__(self, config: JekyllConfig) -> None:
         self.config = config
+        self.plain_prefix = _plain_prefix(config.url, config.baseurl)
 
     def url(self, found: FoundPost, data: Mapping[Any, Any]) -> str:
         """The site-relative URL (Jekyll's ``page.url``): URL#to_s."""
@@ -788,7 +840,7 @@ class Permalinks:
             template = self.config.permalink
         values = self.placeholders(found, data, own if isinstance(own, str) else None)
         url = sanitize_url(generate_url(template, values))
-        used = set(re.findall(r":([a-z_]+)", template))
+        used = _template_names(template)
         for name in ("title", "slug"):
             if (name in used or f"{name}_" in used) and values[name] == "":
                 raise PostReadError(
@@ -801,47 +853,17 @@ class Permalinks:
         return url
 
     def placeholders(self, found: FoundPost, data: Mapping[Any, Any],
-                     permalink: str | None) -> dict[str, str]:
+                     permalink: str | None) -> UrlDrop:
         """Drops::UrlDrop for a post."""
         slug = data.get("slug")
         if not isinstance(slug, str):
             raise PostReadError(f"`slug` must be text, not {slug!r}")
-        date: dt.datetime = data["date"]
-        basename = found.relative_path.rsplit("/", 1)[-1]
-        stem = ruby.basename_without_ext(basename)
         categories = data.get("categories") or []
         try:
             category_words = [ruby.to_s(c, self.config.timezone) for c in categories]
         except ruby.RubyError:
             raise PostReadError("`categories` holds a list or a mapping") from None
-        iso_year, iso_week, iso_day = date.isocalendar()
-        return {
-            "collection": "posts",
-            "path": self.cleaned_relative_path(found.relative_path),
-            "name": slugify(stem),
-            "title": slugify(slug, mode="pretty", cased=True),
-            "slug": slugify(slug),
-            "categories": "/".join(dict.fromkeys(ruby.downcase(c) for c in category_words)),
-            "slugified_categories": "/".join(dict.fromkeys(slugify(c) for c in category_words)),
-            "year": f"{date.year:04d}",
-            "month": f"{date.month:02d}",
-            "day": f"{date.day:02d}",
-            "hour": f"{date.hour:02d}",
-            "minute": f"{date.minute:02d}",
-            "second": f"{date.second:02d}",
-            "i_day": str(date.day),
-            "i_month": str(date.month),
-            "short_month": _SHORT_MONTHS[date.month - 1],
-            "long_month": _LONG_MONTHS[date.month - 1],
-            "short_year": f"{date.year % 100:02d}",
-            "w_year": f"{iso_year:04d}",
-            "week": f"{iso_week:02d}",
-            "w_day": str(iso_day),
-            "short_day": _SHORT_DAYS[date.weekday()],
-            "long_day": _LONG_DAYS[date.weekday()],
-            "y_day": f"{date.timetuple().tm_yday:03d}",
-            "output_ext": self.output_ext(found.path.name, permalink),
-        }
+        return UrlDrop(self, found, data["date"], slug, category_words, permalink)
 
     def output_ext(self, name: str, permalink: str | None) -> str:
         """Renderer#output_ext: the permalink's own extension, else the converter's."""
@@ -864,11 +886,82 @@ class Permalinks:
         return re.sub(r"\.*\Z", "", without_ext.replace(POSTS_DIR, "", 1))
 
     def absolute_url(self, url: str) -> str:
-        """``{{ page.url | absolute_url }}``."""
+        """``{{ page.url | absolute_url }}``.
+
+        Addressable leaves a plain site address and a plain path as they are, so when both
+        are plain the result is their concatenation, without normalising the whole URL.
+        """
+        if self.plain_prefix is not None and url.startswith("/") and "//" not in url \
+                and _is_plain_path(url):
+            return self.plain_prefix + url
         try:
             return absolute_url(self.config.url, self.config.baseurl, url)
         except ruby.RubyError as exc:
             raise PostReadError(f"Jekyll cannot build this post's URL ({url}): {exc}") from None
+
+
+class UrlDrop(Mapping[str, str]):
+    """Drops::UrlDrop: each value is computed when the permalink template asks for it
+    (Jekyll's drop is lazy too); most templates use five of the twenty-five."""
+
+    def __init__(self, permalinks: Permalinks, found: FoundPost, date: dt.datetime, slug: str,
+                 category_words: list[str], permalink: str | None) -> None:
+        self.permalinks = permalinks
+        self.found = found
+        self.date = date
+        self.slug = slug
+        self.category_words = category_words
+        self.permalink = permalink
+        self.values: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        value = self.values.get(name)
+        if value is None:
+            value = self.values[name] = _URL_DROP[name](self)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return name in _URL_DROP
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_URL_DROP)
+
+    def __len__(self) -> int:
+        return len(_URL_DROP)
+
+
+def _stem(drop: UrlDrop) -> str:
+    return ruby.basename_without_ext(drop.found.relative_path.rsplit("/", 1)[-1])
+
+
+_URL_DROP: dict[str, Callable[[UrlDrop], str]] = {
+    "collection": lambda d: "posts",
+    "path": lambda d: Permalinks.cleaned_relative_path(d.found.relative_path),
+    "name": lambda d: slugify(_stem(d)),
+    "title": lambda d: slugify(d.slug, mode="pretty", cased=True),
+    "slug": lambda d: slugify(d.slug),
+    "categories": lambda d: "/".join(dict.fromkeys(ruby.downcase(c) for c in d.category_words)),
+    "slugified_categories": lambda d: "/".join(dict.fromkeys(slugify(c)
+                                                             for c in d.category_words)),
+    "year": lambda d: f"{d.date.year:04d}",
+    "month": lambda d: f"{d.date.month:02d}",
+    "day": lambda d: f"{d.date.day:02d}",
+    "hour": lambda d: f"{d.date.hour:02d}",
+    "minute": lambda d: f"{d.date.minute:02d}",
+    "second": lambda d: f"{d.date.second:02d}",
+    "i_day": lambda d: str(d.date.day),
+    "i_month": lambda d: str(d.date.month),
+    "short_month": lambda d: _SHORT_MONTHS[d.date.month - 1],
+    "long_month": lambda d: _LONG_MONTHS[d.date.month - 1],
+    "short_year": lambda d: f"{d.date.year % 100:02d}",
+    "w_year": lambda d: f"{d.date.isocalendar()[0]:04d}",
+    "week": lambda d: f"{d.date.isocalendar()[1]:02d}",
+    "w_day": lambda d: str(d.date.isocalendar()[2]),
+    "short_day": lambda d: _SHORT_DAYS[d.date.weekday()],
+    "long_day": lambda d: _LONG_DAYS[d.date.weekday()],
+    "y_day": lambda d: f"{d.date.timetuple().tm_yday:03d}",
+    "output_ext": lambda d: d.permalinks.output_ext(d.found.path.name, d.permalink),
+}
 
 
 def absolute_url(site_url: str, baseurl: str, url: str) -> str:
@@ -883,6 +976,39 @@ def absolute_url(site_url: str, baseurl: str, url: str) -> str:
 
 
 _PLACEHOLDER = re.compile(r":([a-z_]+)")
+_PLAIN_PATH = re.compile(r"(?:/[A-Za-z0-9._~-]*)*")
+_PLAIN_SITE = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*")
+
+
+def _is_plain_path(path: str) -> bool:
+    """Unreserved characters and slashes only, with no ``.`` or ``..`` segment: a path that
+    Addressable's normalisation returns unchanged, even appended to a plain prefix."""
+    if _PLAIN_PATH.fullmatch(path) is None:
+        return False
+    return "/." not in path or not any(part in (".", "..") for part in path.split("/"))
+
+
+def _plain_prefix(site_url: str, baseurl: str) -> str | None:
+    """``url`` + ``baseurl`` when :func:`absolute_url` would keep both exactly as written
+    (lowercase http(s) scheme and host, no port, no query; plain paths), else None."""
+    base = baseurl[:-1] if baseurl.endswith("/") else baseurl
+    if base and not base.startswith("/"):
+        base = "/" + base
+    found = _PLAIN_SITE.match(site_url)
+    if found is None:
+        return None
+    site_path = site_url[found.end():]
+    if not site_path.startswith("/") and site_path:
+        return None
+    path = site_path + base
+    if not _is_plain_path(path) or "//" in path or path.endswith("/"):
+        return None
+    return site_url + base
+
+
+@functools.lru_cache(maxsize=64)
+def _template_names(template: str) -> frozenset[str]:
+    return frozenset(_PLACEHOLDER.findall(template))
 
 
 def generate_url(template: str, values: Mapping[str, str]) -> str:
@@ -920,12 +1046,19 @@ def escape_path(value: str) -> str:
 
 
 _PRETTY_KEEP = frozenset("._~!$&'()+,;=@")
+_DEFAULT_ASCII_RUNS = re.compile(r"[^A-Za-z0-9]+")
+_PRETTY_ASCII_RUNS = re.compile(r"[^A-Za-z0-9._~!$&'()+,;=@]+")
 
 
 def slugify(text: str, mode: str = "default", cased: bool = False) -> str:
     """Utils.slugify for the ``default`` and ``pretty`` modes: runs of other characters
     become one ``-``, a ``-`` at either end is dropped, and unless ``cased`` it is lowercased.
     Letters and marks of every script are kept (``\\p{L}\\p{M}\\p{Nd}``)."""
+    if text.isascii():
+        # Of ASCII, only letters and digits are in those classes: one regex does it.
+        pattern = _PRETTY_ASCII_RUNS if mode == "pretty" else _DEFAULT_ASCII_RUNS
+        slug = pattern.sub("-", text).removeprefix("-").removesuffix("-")
+        return slug if cased else slug.lower()
     out: list[str] = []
     in_run = False
     for ch in text:

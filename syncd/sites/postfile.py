@@ -7,12 +7,15 @@ YAML), so the reader can report the file and go on with the others.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import frontmatter
 import yaml
 
+from syncd.errors import EXIT_POST_FAILURES, SyncdError
 from syncd.model import Post, PostError
 
 MAX_POST_BYTES = 10 * 1024 * 1024
@@ -20,6 +23,34 @@ MAX_POST_BYTES = 10 * 1024 * 1024
 
 class PostFileError(Exception):
     """The file cannot be read as a post; ``str()`` is the reason."""
+
+
+class PostChanged(SyncdError):
+    """A post's body was wanted again, and its file no longer reads as a post."""
+
+    exit_status = EXIT_POST_FAILURES
+
+
+@dataclass(frozen=True)
+class BodyFromFile:
+    """A post's body read again from its file on each use (``Post.body``), so that a scan
+    does not hold every body; ``split`` is the reader's: whole text to body."""
+
+    path: Path
+    split: Callable[[str], str]
+
+    def __call__(self) -> str:
+        try:
+            return self.split(read_post_text(self.path))
+        except (PostFileError, ValueError) as exc:
+            raise PostChanged(f"{self.path}: changed since syncd read it, and now cannot be "
+                              f"read again: {exc}; run syncd again") from None
+
+
+def markdown_body(text: str) -> str:
+    """The body as :func:`parse_post_file` splits it, without reading the YAML again."""
+    handler = frontmatter.YAMLHandler()
+    return handler.split(text)[1] if handler.detect(text) else text
 
 
 def parse_post_file(path: Path) -> tuple[dict[str, Any], str]:

@@ -90,8 +90,13 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_PsychLoader)  # noqa: S506 (a safe loader subclass)
 
 
+@functools.lru_cache(maxsize=4096)
 def psych_tokenize(string: str) -> Any:
-    """Psych::ScalarScanner#tokenize: the Ruby value of one plain scalar."""
+    """Psych::ScalarScanner#tokenize: the Ruby value of one plain scalar.
+
+    Memoised: every value it returns is immutable, and tags, categories, layouts and dates
+    repeat from post to post.
+    """
     if string == "":
         return None
     if _WORDISH.match(string) or "\n" in string:
@@ -254,6 +259,8 @@ def float_to_s(value: float) -> str:
 def downcase(text: str) -> str:
     """``String#downcase``: full Unicode lowercasing, one character at a time (no final-sigma
     rule, which Python's ``str.lower`` applies and Ruby does not)."""
+    if text.isascii():
+        return text.lower()
     return "".join(ch.lower() for ch in text)
 
 
