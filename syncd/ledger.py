@@ -82,8 +82,7 @@ class Entry:
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> Entry:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in document.items() if k in known}
+        values = {k: v for k, v in document.items() if k in _FIELD_SET}
         if "previous_urls" in values:
             values["previous_urls"] = tuple(values["previous_urls"])
         return cls(**values)
@@ -158,6 +157,15 @@ def _id_order(doc_id: Any) -> tuple[int, str]:
     return (int(text), "") if text.isdigit() else (0, text)
 
 
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    """Changes whenever the file is rewritten (every write replaces it by a rename)."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_size, status.st_mtime_ns
+
+
 def backup_path(ledger: Path) -> Path:
     return ledger.with_name(ledger.name + ".bak")
 
@@ -177,6 +185,9 @@ class Ledger:
         self.path = path
         self._db = TinyDB(str(path), storage=AtomicJSONStorage)
         self._posts = self._db.table(POSTS_TABLE, cache_size=0)
+        # What _check_schema read, for the first entries() while the file is unchanged: a
+        # command reads the ledger once, not twice.
+        self._opened: tuple[tuple[int, int, int] | None, dict[str, Any]] | None = None
         self._check_schema()
 
     @property
@@ -193,14 +204,20 @@ class Ledger:
                     "or delete the copy too if you really mean to start afresh"
                 )
             return
-        meta = self._db.table(META_TABLE, cache_size=0).all()
-        version = meta[0].get("schema") if meta else None
+        key = _stat_key(self.path)
+        data = self._db.storage.read() or {}
+        meta = data.get(META_TABLE)
+        if not isinstance(meta, dict) or not isinstance(data.get(POSTS_TABLE, {}), dict):
+            raise _corrupt(self.path, "its tables are not JSON objects")
+        first = next(iter(meta.values()), None)
+        version = first.get("schema") if isinstance(first, dict) else None
         if version != SCHEMA_VERSION:
             raise _corrupt(
                 self.path,
                 f"its schema version is {version!r}, and this syncd reads version "
                 f"{SCHEMA_VERSION}",
             )
+        self._opened = (key, data)
 
     def _ensure_meta(self) -> None:
         if not self.path.exists():
@@ -208,7 +225,12 @@ class Ledger:
 
     def entries(self) -> dict[str, Entry]:
         """Every entry by canonical URL, from one read of the file."""
-        return {doc["canonical_url"]: Entry.from_document(doc) for doc in self._posts.all()}
+        opened, self._opened = self._opened, None
+        if opened is not None and opened[0] is not None and opened[0] == _stat_key(self.path):
+            documents: Iterable[Mapping[str, Any]] = opened[1].get(POSTS_TABLE, {}).values()
+        else:
+            documents = self._posts.all()
+        return {doc["canonical_url"]: Entry.from_document(doc) for doc in documents}
 
     def put(self, entry: Entry) -> None:
         """Insert or replace the entry for ``entry.canonical_url`` in one durable write."""
@@ -268,6 +290,7 @@ class Ledger:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Entry))
+_FIELD_SET = frozenset(_FIELD_NAMES)
 
 
 def _document(entry: Entry) -> dict[str, Any]:

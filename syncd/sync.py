@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syncd.config import MediumConfig
 from syncd.edits import CHANGED, SETTLED_REASONS, baseline, source_hash
@@ -23,18 +23,12 @@ from syncd.errors import EXIT_OK, EXIT_POST_FAILURES, AuthError, LedgerError
 from syncd.events import Event, EventHook, silent
 from syncd.images import upload_images
 from syncd.ledger import FAILED, IN_DOUBT, POSTED, POSTING, Entry, Ledger, now_iso
-from syncd.medium import (
-    CreatedPost,
-    InDoubt,
-    MediumClient,
-    NotSent,
-    RateLimited,
-    Rejected,
-    TokenRefused,
-)
 from syncd.model import Post
 from syncd.render import Rendered, payload_fields, render_post
 from syncd.render_context import RenderContext
+
+if TYPE_CHECKING:
+    from syncd.medium import CreatedPost, MediumClient
 
 log = logging.getLogger("syncd")
 
@@ -262,6 +256,9 @@ def _post_one(
     render: Callable[[Post], Rendered],
     render_context: RenderContext,
 ) -> Outcome:
+    # Imported here: a pass with nothing due never loads the HTTP stack.
+    from syncd.medium import InDoubt, NotSent, RateLimited, Rejected, TokenRefused
+
     assert item.post is not None and item.canonical_url is not None
     rendered = render(item.post)
     for warning in item.post.warnings + rendered.warnings:

@@ -191,3 +191,20 @@ def test_ledger_file_is_json_with_one_record_per_line(tmp_path: Path) -> None:
     document = json.loads(path.read_text(encoding="utf-8"))
     assert list(document["posts"]) == [str(i) for i in range(1, 21)]
     assert Ledger(path).entries()["https://e.com/3"].title == "Ünïcode, \"quoted\"\nand a newline"
+
+
+def test_opening_and_listing_read_the_file_once_and_never_serve_a_stale_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncd.ledger import AtomicJSONStorage
+
+    path = tmp_path / "l.json"
+    Ledger(path).put(Entry(canonical_url="https://e.com/1", source="1.md", state=POSTED))
+    reads: list[int] = []
+    real_read = AtomicJSONStorage.read
+    monkeypatch.setattr(AtomicJSONStorage, "read",
+                        lambda self: (reads.append(1), real_read(self))[1])
+    assert list(Ledger(path).entries()) == ["https://e.com/1"]
+    assert len(reads) == 1
+    opened = Ledger(path)
+    Ledger(path).put(Entry(canonical_url="https://e.com/2", source="2.md", state=POSTED))
+    assert sorted(opened.entries()) == ["https://e.com/1", "https://e.com/2"]
