@@ -42,7 +42,7 @@ def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
     passes keep beside the ledger is read, not written)."""
     ledger = Ledger(config.sync.ledger)
     try:
-        cache = ParseCache.beside(config.sync.ledger)
+        cache = ParseCache.beside(config.sync.ledger, read_only=True)
         return PlanResult(decide(config, ledger, now, cache=cache), ledger.exists)
     finally:
         ledger.close()

@@ -126,10 +126,11 @@ def read_site(root: Path, site_url: str | None = None,
 
     def read_one(found: FoundPost) -> Post | PostError:
         try:
-            return read_post(found, config, permalinks, defaults)
+            return read_post(found, config, permalinks, defaults, fingerprint=keep_fingerprints)
         except PostReadError as exc:
             return PostError(source=found.source, path=found.path, reason=str(exc))
 
+    keep_fingerprints = cache is not None and not cache.read_only
     if cache is not None:
         cache.start(config, reader_identity(config, config.timezone))
     for found in discover(config):
@@ -457,8 +458,12 @@ def _file_join(*parts: str) -> str:
 
 
 def read_post(found: FoundPost, config: JekyllConfig, permalinks: Permalinks,
-              defaults: FrontmatterDefaults) -> Post:
-    """Document#read: defaults, then front matter, then title, slug, date and categories."""
+              defaults: FrontmatterDefaults, fingerprint: bool = True) -> Post:
+    """Document#read: defaults, then front matter, then title, slug, date and categories.
+
+    With ``fingerprint``, the post's fingerprint is computed now, from the body read here
+    (a parse cache keeps it); otherwise the engine computes it from the body if it asks.
+    """
     try:
         text = read_post_text(found.path)
     except PostFileError as exc:
@@ -493,7 +498,7 @@ def read_post(found: FoundPost, config: JekyllConfig, permalinks: Permalinks,
         title=ruby.to_s(title).strip(),
         date=data["date"],
         body=BodyFromFile(found.path, body_after_front_matter),
-        fingerprint=text_fingerprint(ruby.to_s(title), body),
+        fingerprint=text_fingerprint(ruby.to_s(title), body) if fingerprint else None,
         tags=_tags(data, config.timezone),
         published=published,
         draft=found.draft,
