@@ -132,7 +132,10 @@ def read_site(root: Path, site_url: str | None = None,
 
     keep_fingerprints = cache is not None and not cache.read_only
     if cache is not None:
-        cache.start(config, reader_identity(config, config.timezone))
+        # What `defaults:` scopes with wildcards match among the site's files is part of
+        # what a post's data depends on besides the post file itself.
+        reader = (config, defaults.wildcard_matches())
+        cache.start(reader, reader_identity(reader, config.timezone))
     for found in discover(config):
         if cache is None:
             result = read_one(found)
@@ -768,6 +771,13 @@ class FrontmatterDefaults:
             # The scope applies when one of the globbed paths is a prefix of this one.
             return any(sanitized[:end] in matches for end in range(len(sanitized) + 1))
         return sanitized.startswith(self.strip_collections_dir(scope_path))
+
+    def wildcard_matches(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Every scope path with a ``*`` and what it matches now, in a stable order."""
+        paths = [entry["scope"]["path"] for entry in self.config.defaults
+                 if isinstance(entry.get("scope"), dict)
+                 and isinstance(entry["scope"].get("path"), str) and "*" in entry["scope"]["path"]]
+        return tuple((path, tuple(sorted(self.glob_scope(path)))) for path in dict.fromkeys(paths))
 
     def glob_scope(self, scope_path: str) -> frozenset[str]:
         """The paths a globbed scope matches, relative to the site (globbed once)."""
