@@ -56,7 +56,7 @@ def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
 
     Files for which ``settled`` says no are left out of what is acted on, as if not written
     yet; they still count for the first-run guard and for recognising moved posts. A
-    ``cache`` (the service's, kept between passes) spares re-reading unchanged files.
+    ``cache`` (:mod:`syncd.sites.parsecache`) spares re-reading unchanged files.
     """
     scan = read_site(config.site, cache)
     when = now or dt.datetime.now(dt.UTC)

@@ -138,10 +138,16 @@ class ParseCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def unsaved(self) -> bool:
+        """Whether :meth:`save` has something to write."""
+        return (self.store is not None and not self.read_only and self._identity is not None
+                and self._dirty)
+
     def save(self) -> None:
         """Write the store, if it has one and learnt something; call under the ledger's write
         lock. A failure is logged, never raised: the store only saves time."""
-        if self.store is None or self.read_only or self._identity is None or not self._dirty:
+        if not self.unsaved:
             return
         files = {}
         for key, (stat, result, kept) in self._entries.items():
