@@ -54,7 +54,7 @@ def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
     passes keep beside the ledger is read, not written)."""
     ledger = Ledger(config.sync.ledger)
     try:
-        cache = ParseCache.beside(config.sync.ledger)
+        cache = ParseCache.beside(config.sync.ledger, read_only=True)
         return PlanResult(decide(config, ledger, now, cache=cache), ledger.exists)
     finally:
         ledger.close()
@@ -69,8 +69,8 @@ def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
 
     Synced posts edited since are marked ``changed`` (:mod:`syncd.edits`). Files for which
     ``settled`` says no are left out of what is acted on, as if not written yet; they still
-    count for the first-run guard and for recognising moved posts. A ``cache`` (the
-    service's, kept between passes) spares re-reading unchanged files. ``renderers``, when
+    count for the first-run guard and for recognising moved posts. A ``cache``
+    (:mod:`syncd.sites.parsecache`) spares re-reading unchanged files. ``renderers``, when
     given, receives the site's renderer, for a caller that renders more.
     """
     scan = read_site(config.site, cache)

@@ -260,6 +260,8 @@ class Service:
 
     def _save_parse_cache(self) -> None:
         self.save_parse_cache = False
+        if not self.parse_cache.unsaved:
+            return
         try:
             with write_lock(self.config.sync.ledger):
                 self.parse_cache.save()

@@ -340,3 +340,17 @@ def test_once_keeps_the_store_and_plan_and_dry_runs_only_read_it(tmp_path: Path,
         ("_posts/2024-01-01-first.md", "synced"), ("_posts/2099-01-01-later.md", "future")]
     store.unlink()  # always safe: the next run reads the site in full
     assert run_syncd("plan", "--json", "--config", str(config)).stdout == planned.stdout
+
+
+def test_a_new_folder_a_defaults_wildcard_matches_reads_the_posts_again(site: Path) -> None:
+    (site / "_config.yml").write_text(CONFIG + "defaults:\n  - scope: {path: '_posts/*4'}\n"
+                                      "    values: {permalink: /w/:title/}\n")
+    cache = ParseCache(clock=later)
+    before = summary(jekyll.read_site(site, cache=cache))
+    (site / "_posts/2024").mkdir()  # Jekyll: the scope now applies to _posts/2024-*
+
+    after = summary(jekyll.read_site(site, cache=cache))
+
+    assert before["_posts/2024-01-01-one.md"] == "One https://example.com/2024/01/01/one.html"
+    assert after["_posts/2024-01-01-one.md"] == "One https://example.com/w/one/"
+    assert after == summary(jekyll.read_site(site))

@@ -9,6 +9,7 @@ import pytest
 from syncd.engine import fingerprint
 from syncd.model import text_fingerprint
 from syncd.sites import gatsby, jekyll
+from syncd.sites.parsecache import ParseCache
 from syncd.sites.postfile import PostChanged, parse_post_file
 
 JEKYLL_POST = "---\ntitle: Hello\ntags: [a]\n---\nThe *body*,\n\n  with   spaces.\n"
@@ -30,7 +31,17 @@ def test_jekyll_posts_read_their_body_again(tmp_path: Path) -> None:
     assert not any(isinstance(vars(post)["body"], str) for post in posts.values())
     assert hello.body == "The *body*,\n\n  with   spaces.\n"
     assert bare.body == "No front matter.\n"
-    assert fingerprint(hello) == hello.fingerprint == text_fingerprint("Hello", hello.body)
+    assert fingerprint(hello) == text_fingerprint("Hello", hello.body)
+
+
+def test_a_post_read_for_a_parse_cache_carries_the_fingerprint_of_what_was_read(
+        tmp_path: Path) -> None:
+    scan = jekyll.read_site(jekyll_site(tmp_path), cache=ParseCache())
+    hello = next(p for p in scan.posts if p.source == "_posts/2024-01-01-hello.md")
+    (tmp_path / "_posts/2024-01-01-hello.md").write_text("---\ntitle: Hello\n---\nEdited.\n")
+
+    assert hello.fingerprint == text_fingerprint("Hello", "The *body*,\n\n  with spaces.")
+    assert fingerprint(hello) == hello.fingerprint
 
 
 def test_gatsby_posts_read_their_body_again(tmp_path: Path) -> None:

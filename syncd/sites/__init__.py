@@ -3,7 +3,8 @@
 A reader computes every post's canonical URL exactly as its generator publishes it, and
 reports unreadable post files instead of failing the whole site. ``jekyll`` follows Jekyll
 4.3's code, with the Ruby behaviour it relies on in ``ruby``; ``gatsby`` follows Gatsby 5
-sites built like gatsby-starter-blog; ``postfile`` reads one post file safely.
+sites built like gatsby-starter-blog; ``postfile`` reads one post file safely;
+``parsecache`` lets a reader skip the files that did not change since it last read them.
 """
 
 from __future__ import annotations

@@ -99,10 +99,11 @@ def read_site(root: Path, site_url: str | None = None,
 
     def read_one(path: Path, source: str) -> Post | PostError:
         try:
-            return read_post(path, source, config)
+            return read_post(path, source, config, fingerprint=keep_fingerprints)
         except PostReadError as exc:
             return PostError(source=source, path=path, reason=str(exc))
 
+    keep_fingerprints = cache is not None and not cache.read_only
     if cache is not None:
         cache.start(config, reader_identity(config))
     prefix = str(root) + "/"
@@ -426,7 +427,9 @@ def is_post_file(name: str) -> bool:
     return ext.lower() in MARKDOWN_EXTENSIONS or ext == MDX_EXTENSION
 
 
-def read_post(path: Path, source: str, config: GatsbyConfig) -> Post:
+def read_post(path: Path, source: str, config: GatsbyConfig, fingerprint: bool = True) -> Post:
+    """One post file; with ``fingerprint``, its fingerprint computed from the body read here
+    (a parse cache keeps it), otherwise left for the engine to compute if it asks."""
     try:
         front, body = parse_post_file(path)
     except PostFileError as exc:
@@ -457,7 +460,7 @@ def read_post(path: Path, source: str, config: GatsbyConfig) -> Post:
         title=title.strip(),
         date=date,
         body=BodyFromFile(path, markdown_body),
-        fingerprint=text_fingerprint(title, body),
+        fingerprint=text_fingerprint(title, body) if fingerprint else None,
         source_hash=source_digest(title, front, body),
         tags=_tags(front),
         published=published,

@@ -126,12 +126,16 @@ def read_site(root: Path, site_url: str | None = None,
 
     def read_one(found: FoundPost) -> Post | PostError:
         try:
-            return read_post(found, config, permalinks, defaults)
+            return read_post(found, config, permalinks, defaults, fingerprint=keep_fingerprints)
         except PostReadError as exc:
             return PostError(source=found.source, path=found.path, reason=str(exc))
 
+    keep_fingerprints = cache is not None and not cache.read_only
     if cache is not None:
-        cache.start(config, reader_identity(config, config.timezone))
+        # What `defaults:` scopes with wildcards match among the site's files is part of
+        # what a post's data depends on besides the post file itself.
+        reader = (config, defaults.wildcard_matches())
+        cache.start(reader, reader_identity(reader, config.timezone))
     for found in discover(config):
         if cache is None:
             result = read_one(found)
@@ -457,8 +461,12 @@ def _file_join(*parts: str) -> str:
 
 
 def read_post(found: FoundPost, config: JekyllConfig, permalinks: Permalinks,
-              defaults: FrontmatterDefaults) -> Post:
-    """Document#read: defaults, then front matter, then title, slug, date and categories."""
+              defaults: FrontmatterDefaults, fingerprint: bool = True) -> Post:
+    """Document#read: defaults, then front matter, then title, slug, date and categories.
+
+    With ``fingerprint``, the post's fingerprint is computed now, from the body read here
+    (a parse cache keeps it); otherwise the engine computes it from the body if it asks.
+    """
     try:
         text = read_post_text(found.path)
     except PostFileError as exc:
@@ -494,7 +502,7 @@ def read_post(found: FoundPost, config: JekyllConfig, permalinks: Permalinks,
         title=ruby.to_s(title).strip(),
         date=data["date"],
         body=BodyFromFile(found.path, body_after_front_matter),
-        fingerprint=text_fingerprint(ruby.to_s(title), body),
+        fingerprint=text_fingerprint(ruby.to_s(title), body) if fingerprint else None,
         source_hash=source_digest(ruby.to_s(title), front_matter, body),
         tags=_tags(data, config.timezone),
         published=published,
@@ -765,6 +773,13 @@ class FrontmatterDefaults:
             # The scope applies when one of the globbed paths is a prefix of this one.
             return any(sanitized[:end] in matches for end in range(len(sanitized) + 1))
         return sanitized.startswith(self.strip_collections_dir(scope_path))
+
+    def wildcard_matches(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Every scope path with a ``*`` and what it matches now, in a stable order."""
+        paths = [entry["scope"]["path"] for entry in self.config.defaults
+                 if isinstance(entry.get("scope"), dict)
+                 and isinstance(entry["scope"].get("path"), str) and "*" in entry["scope"]["path"]]
+        return tuple((path, tuple(sorted(self.glob_scope(path)))) for path in dict.fromkeys(paths))
 
     def glob_scope(self, scope_path: str) -> frozenset[str]:
         """The paths a globbed scope matches, relative to the site (globbed once)."""

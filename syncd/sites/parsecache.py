@@ -71,8 +71,10 @@ class ParseCache:
     """
 
     def __init__(self, store: Path | None = None, settle_s: float = SETTLE_S,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, read_only: bool = False) -> None:
         self.store = store
+        # A read-only cache is never saved, so its readers need not fingerprint every post.
+        self.read_only = read_only
         self._settle_s = settle_s
         self._clock = clock
         self._reader_key: object = None
@@ -86,9 +88,9 @@ class ParseCache:
         self.misses = 0
 
     @classmethod
-    def beside(cls, ledger: Path) -> ParseCache:
+    def beside(cls, ledger: Path, read_only: bool = False) -> ParseCache:
         """The cache whose store sits next to ``ledger``."""
-        return cls(store=ledger.with_name(f"parse-cache.{ledger.name}"))
+        return cls(store=ledger.with_name(f"parse-cache.{ledger.name}"), read_only=read_only)
 
     def start(self, reader_key: object, identity: str) -> None:
         """Begin a scan by a reader configured as ``reader_key`` (compared with ``==``);
@@ -136,10 +138,16 @@ class ParseCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def unsaved(self) -> bool:
+        """Whether :meth:`save` has something to write."""
+        return (self.store is not None and not self.read_only and self._identity is not None
+                and self._dirty)
+
     def save(self) -> None:
         """Write the store, if it has one and learnt something; call under the ledger's write
         lock. A failure is logged, never raised: the store only saves time."""
-        if self.store is None or self._identity is None or not self._dirty:
+        if not self.unsaved:
             return
         files = {}
         for key, (stat, result, kept) in self._entries.items():
