@@ -96,6 +96,19 @@ class AtomicJSONStorage(Storage):
         self._backed_up = False
 
     def read(self) -> dict[str, Any] | None:
+        key = _stat_key(self.path)
+        known = _PARSED.get(self.path)
+        if key is not None and known is not None and known[0] == key:
+            # The file is as this process last read or wrote it. A shallow copy: TinyDB
+            # replaces whole tables in what it is given, never a document in place.
+            return dict(known[1])
+        data = self._parse()
+        if key is not None and data is not None:
+            _PARSED[self.path] = (key, data)
+            return dict(data)
+        return data
+
+    def _parse(self) -> dict[str, Any] | None:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -114,16 +127,21 @@ class AtomicJSONStorage(Storage):
 
     def write(self, data: dict[str, Any]) -> None:
         encoded = _encode(data)
+        _PARSED.pop(self.path, None)
         try:
             if not self._backed_up:
                 self._keep_last_good_copy()
             replace_file(self.path, encoded.encode("utf-8"))
         except OSError as exc:
+            _ENTRIES.pop(self.path, None)
             raise LedgerError(
                 f"cannot write the ledger {self.path}: {exc.strerror or exc}. Nothing more is "
                 "posted until it can be written (free disk space, or fix the folder's "
                 "permissions)"
             ) from None
+        key = _stat_key(self.path)
+        if key is not None:
+            _PARSED[self.path] = (key, data)
 
     def _keep_last_good_copy(self) -> None:
         """Once per process, before the first change: the ledger as it was, beside it."""
@@ -139,12 +157,21 @@ class AtomicJSONStorage(Storage):
         pass
 
 
+# What this process last read or wrote of each ledger file, under the file's stat key: a
+# service pass, or a put after a read, does not parse 3 MB of JSON again. Every write
+# replaces the file by a rename, so a write by another process changes the key.
+_PARSED: dict[Path, tuple[tuple[int, int, int, int], dict[str, Any]]] = {}
+_ENTRIES: dict[Path, tuple[tuple[int, int, int, int], dict[str, Entry]]] = {}
+_DOCUMENT = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def _encode(data: dict[str, Any]) -> str:
     """The whole ledger as JSON, one record per line: C-encoder speed, readable diffs."""
     tables = []
+    encode = _DOCUMENT.encode
     for name in sorted(data):
         rows = ",\n".join(
-            f"{json.dumps(str(doc_id))}: {json.dumps(doc, ensure_ascii=False, sort_keys=True)}"
+            f"{json.dumps(str(doc_id))}: {encode(doc)}"
             for doc_id, doc in sorted(data[name].items(), key=lambda kv: _id_order(kv[0]))
         )
         body = f"{{\n{rows}\n}}" if rows else "{}"
@@ -157,13 +184,13 @@ def _id_order(doc_id: Any) -> tuple[int, str]:
     return (int(text), "") if text.isdigit() else (0, text)
 
 
-def _stat_key(path: Path) -> tuple[int, int, int] | None:
+def _stat_key(path: Path) -> tuple[int, int, int, int] | None:
     """Changes whenever the file is rewritten (every write replaces it by a rename)."""
     try:
         status = path.stat()
     except OSError:
         return None
-    return status.st_ino, status.st_size, status.st_mtime_ns
+    return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
 
 
 def backup_path(ledger: Path) -> Path:
@@ -187,7 +214,7 @@ class Ledger:
         self._posts = self._db.table(POSTS_TABLE, cache_size=0)
         # What _check_schema read, for the first entries() while the file is unchanged: a
         # command reads the ledger once, not twice.
-        self._opened: tuple[tuple[int, int, int] | None, dict[str, Any]] | None = None
+        self._opened: tuple[tuple[int, int, int, int] | None, dict[str, Any]] | None = None
         self._check_schema()
 
     @property
@@ -224,13 +251,21 @@ class Ledger:
             self._db.table(META_TABLE).insert({"schema": SCHEMA_VERSION})
 
     def entries(self) -> dict[str, Entry]:
-        """Every entry by canonical URL, from one read of the file."""
+        """Every entry by canonical URL, from one read of the file (or none, when it is as
+        this process last saw it)."""
+        key = _stat_key(self.path)
+        known = _ENTRIES.get(self.path)
+        if key is not None and known is not None and known[0] == key:
+            return dict(known[1])
         opened, self._opened = self._opened, None
-        if opened is not None and opened[0] is not None and opened[0] == _stat_key(self.path):
+        if opened is not None and opened[0] is not None and opened[0] == key:
             documents: Iterable[Mapping[str, Any]] = opened[1].get(POSTS_TABLE, {}).values()
         else:
             documents = self._posts.all()
-        return {doc["canonical_url"]: Entry.from_document(doc) for doc in documents}
+        entries = {doc["canonical_url"]: Entry.from_document(doc) for doc in documents}
+        if key is not None:
+            _ENTRIES[self.path] = (key, entries)
+        return dict(entries)
 
     def put(self, entry: Entry) -> None:
         """Insert or replace the entry for ``entry.canonical_url`` in one durable write."""
@@ -238,10 +273,13 @@ class Ledger:
 
     def put_many(self, entries: Iterable[Entry]) -> None:
         """Insert or replace many entries in one read and one atomic write."""
-        batch = {e.canonical_url: _document(e) for e in entries}
+        given = {e.canonical_url: e for e in entries}
+        batch = {url: _document(e) for url, e in given.items()}
         if not batch:
             return
         self._ensure_meta()
+        before = _stat_key(self.path)
+        known = _ENTRIES.get(self.path)
 
         def merge(table: dict[int, Any]) -> None:
             pending = dict(batch)
@@ -254,9 +292,15 @@ class Ledger:
                 table[next_id + offset] = doc
 
         self._update(merge)
+        after = _stat_key(self.path)
+        if known is not None and before is not None and known[0] == before and after:
+            # Under the write lock nobody else wrote in between: the known entries plus
+            # these are the file's entries now.
+            _ENTRIES[self.path] = (after, {**known[1], **given})
 
     def _update(self, change: Any) -> None:
         """One read-modify-write of the posts table (TinyDB's own primitive for it)."""
+        _ENTRIES.pop(self.path, None)
         self._posts._update_table(change)
         self._posts._next_id = None
 

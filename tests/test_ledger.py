@@ -208,3 +208,27 @@ def test_opening_and_listing_read_the_file_once_and_never_serve_a_stale_copy(
     opened = Ledger(path)
     Ledger(path).put(Entry(canonical_url="https://e.com/2", source="2.md", state=POSTED))
     assert sorted(opened.entries()) == ["https://e.com/1", "https://e.com/2"]
+
+
+def test_what_this_process_remembers_of_the_ledger_never_hides_another_writer(
+        tmp_path: Path) -> None:
+    import syncd.ledger as ledger_module
+
+    path = tmp_path / "l.json"
+    ledger = Ledger(path)
+    ledger.put_many(Entry(canonical_url=f"https://e.com/{i}", source=f"{i}.md", state=POSTED)
+                    for i in range(50))
+    assert len(Ledger(path).entries()) == 50
+    ledger.put(Entry(canonical_url="https://e.com/7", source="7.md", state=FAILED, error="x"))
+    remembered = Ledger(path).entries()
+    ledger_module._PARSED.clear()
+    ledger_module._ENTRIES.clear()
+    assert Ledger(path).entries() == remembered
+    assert remembered["https://e.com/7"].state == FAILED
+    # Another process writes: this one must see it, not what it remembered.
+    subprocess.run([sys.executable, "-c", (
+        "import sys; from pathlib import Path; from syncd.ledger import Ledger, Entry; "
+        "Ledger(Path(sys.argv[1])).put(Entry(canonical_url='https://e.com/new', "
+        "source='new.md', state='posting'))"), str(path)], check=True)
+    seen = Ledger(path).entries()
+    assert seen["https://e.com/new"].state == POSTING and len(seen) == 51
