@@ -163,25 +163,33 @@ class AtomicJSONStorage(Storage):
 _PARSED: dict[Path, tuple[tuple[int, int, int, int], dict[str, Any]]] = {}
 _ENTRIES: dict[Path, tuple[tuple[int, int, int, int], dict[str, Entry]]] = {}
 _DOCUMENT = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_LINES: dict[tuple[str, str, int], tuple[Any, str]] = {}
 
 
 def _encode(data: dict[str, Any]) -> str:
-    """The whole ledger as JSON, one record per line: C-encoder speed, readable diffs."""
-    tables = []
+    """The whole ledger as JSON, one record per line, in the tables' order (ascending ids,
+    as TinyDB keeps them): C-encoder speed, readable diffs.
+
+    A record is encoded once for as long as it is unchanged: documents are never edited in
+    place (a change replaces the whole document), so the same object under the same id
+    means the same line; the cache holds the object, so its id() cannot be reused.
+    """
+    known = _LINES.copy()
+    _LINES.clear()
     encode = _DOCUMENT.encode
+    tables = []
     for name in sorted(data):
-        rows = ",\n".join(
-            f"{json.dumps(str(doc_id))}: {encode(doc)}"
-            for doc_id, doc in sorted(data[name].items(), key=lambda kv: _id_order(kv[0]))
-        )
-        body = f"{{\n{rows}\n}}" if rows else "{}"
-        tables.append(f"{json.dumps(name)}: {body}")
+        rows = []
+        for doc_id, doc in data[name].items():
+            key = (name, str(doc_id), id(doc))
+            cached = known.get(key)
+            row = cached[1] if cached is not None and cached[0] is doc else \
+                f"{encode(str(doc_id))}: {encode(doc)}"
+            _LINES[key] = (doc, row)
+            rows.append(row)
+        body = "{\n" + ",\n".join(rows) + "\n}" if rows else "{}"
+        tables.append(f"{encode(name)}: {body}")
     return "{\n" + ",\n".join(tables) + "\n}\n"
-
-
-def _id_order(doc_id: Any) -> tuple[int, str]:
-    text = str(doc_id)
-    return (int(text), "") if text.isdigit() else (0, text)
 
 
 def _stat_key(path: Path) -> tuple[int, int, int, int] | None:
