@@ -355,7 +355,12 @@ class _Walker:
         source = absolute[len(self.source) + 1:]
         if not (absolute.startswith(self.source + "/") and _is_plain_relative(source)):
             source = os.path.relpath(absolute, self.source).replace(os.sep, "/")
-        return FoundPost(Path(absolute), source, relative_path, draft)
+        path = _PATHS.get(absolute)
+        if path is None:
+            if len(_PATHS) > GLOB_MEMO_SIZE:
+                _PATHS.clear()
+            path = _PATHS[absolute] = Path(absolute)
+        return FoundPost(path, source, relative_path, draft)
 
     def entries(self, directory: str, folder: str) -> list[str]:
         """Reader#get_entries: ``Dir["**/*"]`` in the folder (no dot files, symlinked folders
@@ -402,20 +407,37 @@ class _Walker:
         return os.path.islink(path) and not os.path.realpath(path).startswith(self.source)
 
     def glob_include(self, patterns: tuple[Any, ...] | list[Any], entry: str) -> bool:
-        """EntryFilter#glob_include?: fnmatch, or a plain prefix, against the source path."""
+        """EntryFilter#glob_include?: fnmatch, or a plain prefix, against the source path.
+
+        The string part is remembered per pattern list and path across passes (a service
+        walks the same 10k paths every pass); only the folder test touches the disk.
+        """
         with_source = _file_join(self.source, entry)
-        for pattern in patterns:
-            if not isinstance(pattern, str):
-                continue
-            pattern_with_source = self.with_source.get(pattern)
-            if pattern_with_source is None:
-                pattern_with_source = self.with_source[pattern] = \
-                    _file_join(self.source, pattern)
-            if ruby.fnmatch(pattern_with_source, with_source) \
-                    or with_source.startswith(pattern_with_source) \
-                    or (pattern_with_source == with_source + "/" and os.path.isdir(with_source)):
-                return True
-        return False
+        joined = [self.joined(pattern) for pattern in patterns if isinstance(pattern, str)]
+        memo = _GLOB_MEMO.setdefault((self.source, tuple(joined)), {})
+        matched = memo.get(with_source)
+        if matched is None:
+            if len(memo) > GLOB_MEMO_SIZE:
+                memo.clear()
+            matched = memo[with_source] = any(
+                ruby.fnmatch(pattern, with_source) or with_source.startswith(pattern)
+                for pattern in joined)
+        return matched or (with_source + "/" in joined and os.path.isdir(with_source))
+
+    def joined(self, pattern: str) -> str:
+        """File.join(source, pattern), once per pattern."""
+        with_source = self.with_source.get(pattern)
+        if with_source is None:
+            with_source = self.with_source[pattern] = _file_join(self.source, pattern)
+        return with_source
+
+
+# glob_include's answers by (source, patterns) and path; patterns are few and fixed per
+# config, paths a site's files, so this stays about one entry per file.
+_GLOB_MEMO: dict[tuple[str, tuple[str, ...]], dict[str, bool]] = {}
+# Path objects are immutable: one per post file, reused by every pass.
+_PATHS: dict[str, Path] = {}
+GLOB_MEMO_SIZE = 200_000
 
 
 def _walk_files(folder: str, prefix: str, found: list[str]) -> None:
