@@ -135,3 +135,29 @@ def test_the_posts_walk_keeps_os_walk_order_and_skips_what_jekyll_skips(tmp_path
     assert found == ["_posts/2016-01-01-linked.md", "_posts/2020-01-01-a.md",
                      "_posts/2020-01-01-b.md", "_posts/2018/2018-01-01-e.md",
                      "_posts/2019/2019-01-01-c.md", "_posts/2019/deep/2019-01-02-d.md"]
+
+
+def test_remembered_walk_answers_follow_the_config(tmp_path: Path) -> None:
+    from syncd.sites.jekyll import read_site
+
+    site = tmp_path / "site"
+    for name in ("_posts/2024-01-01-a.md", "_posts/2024-01-02-b.md",
+                 "drafts-area/_posts/2024-01-03-c.md"):
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text("---\ntitle: T\n---\nx\n", encoding="utf-8")
+    config = site / "_config.yml"
+
+    def sources() -> list[str]:
+        return sorted(post.source for post in read_site(site, "https://e.com").posts)
+
+    config.write_text("exclude: [_posts/2024-01-02-b.md]\n", encoding="utf-8")
+    assert sources() == ["_posts/2024-01-01-a.md", "drafts-area/_posts/2024-01-03-c.md"]
+    config.write_text("exclude: [drafts-area/]\n", encoding="utf-8")
+    assert sources() == ["_posts/2024-01-01-a.md", "_posts/2024-01-02-b.md"]
+    (site / "drafts-area" / "_posts" / "2024-01-03-c.md").unlink()
+    (site / "drafts-area" / "_posts").rmdir()
+    (site / "drafts-area").rmdir()
+    (site / "drafts-area").write_text("now a file\n", encoding="utf-8")
+    assert sources() == ["_posts/2024-01-01-a.md", "_posts/2024-01-02-b.md"]
+    config.write_text("title: none excluded\n", encoding="utf-8")
+    assert sources() == ["_posts/2024-01-01-a.md", "_posts/2024-01-02-b.md"]

@@ -320,6 +320,8 @@ class _Walker:
         self.seen: set[str] = set()
         self.exclude = [p for p in config.exclude if p not in config.include]
         self.with_source: dict[str, str] = {}  # pattern -> File.join(source, pattern)
+        self.asked_disk = False
+        self.filter_key = (self.source, repr(config.include), repr(self.exclude))
 
     def read_directories(self, directory: str) -> Iterator[FoundPost]:
         base = _file_join(self.source, directory) if directory else self.source
@@ -374,7 +376,26 @@ class _Walker:
         return self.filter(found, base_directory)
 
     def filter(self, entries: list[str], base_directory: str) -> list[str]:
-        """EntryFilter#filter."""
+        """EntryFilter#filter; an answer is remembered across passes when it depended on the
+        names alone (not in safe mode, and no folder test on the disk was needed)."""
+        if self.config.safe:
+            return self.filter_now(entries, base_directory)
+        memo = _FILTER_MEMO.setdefault(self.filter_key, {})
+        if len(memo) > GLOB_MEMO_SIZE:
+            memo.clear()
+        kept = []
+        for entry in entries:
+            answer = memo.get((base_directory, entry))
+            if answer is None:
+                self.asked_disk = False
+                answer = bool(self.filter_now([entry], base_directory))
+                if not self.asked_disk:
+                    memo[(base_directory, entry)] = answer
+            if answer:
+                kept.append(entry)
+        return kept
+
+    def filter_now(self, entries: list[str], base_directory: str) -> list[str]:
         kept = []
         for entry in entries:
             if entry.endswith("."):
@@ -422,7 +443,10 @@ class _Walker:
             matched = memo[with_source] = any(
                 ruby.fnmatch(pattern, with_source) or with_source.startswith(pattern)
                 for pattern in joined)
-        return matched or (with_source + "/" in joined and os.path.isdir(with_source))
+        if with_source + "/" in joined:
+            self.asked_disk = True
+            return matched or os.path.isdir(with_source)
+        return matched
 
     def joined(self, pattern: str) -> str:
         """File.join(source, pattern), once per pattern."""
@@ -435,6 +459,8 @@ class _Walker:
 # glob_include's answers by (source, patterns) and path; patterns are few and fixed per
 # config, paths a site's files, so this stays about one entry per file.
 _GLOB_MEMO: dict[tuple[str, tuple[str, ...]], dict[str, bool]] = {}
+# EntryFilter#filter's answers by config and (folder, entry), when no disk test was needed.
+_FILTER_MEMO: dict[tuple[str, str, str], dict[tuple[str, str], bool]] = {}
 # Path objects are immutable: one per post file, reused by every pass.
 _PATHS: dict[str, Path] = {}
 GLOB_MEMO_SIZE = 200_000
