@@ -29,6 +29,7 @@ from syncd.config import Config, load_config
 from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
 from syncd.ledger import POSTED, Ledger, ledger_lock, write_lock
 from syncd.notify import Notifier
+from syncd.sites.jekyll import remember_walks
 from syncd.sites.parsecache import ParseCache
 from syncd.sync import PassReport
 from syncd.watch import ChangeTracker, SiteWatcher, Wakeup, settled_file
@@ -65,6 +66,7 @@ class Service:
         self.signals = _Signals()
         self.wakeup = Wakeup()
         self.tracker = ChangeTracker()
+        remember_walks()
         # Kept between passes (and on disk beside the ledger): only changed files are re-read.
         # Written after the catch-up pass, the periodic rescans and at the end, not after
         # every save (rewriting it costs as much as the rest of a save's pass).

@@ -137,8 +137,13 @@ def test_the_posts_walk_keeps_os_walk_order_and_skips_what_jekyll_skips(tmp_path
                      "_posts/2019/2019-01-01-c.md", "_posts/2019/deep/2019-01-02-d.md"]
 
 
-def test_remembered_walk_answers_follow_the_config(tmp_path: Path) -> None:
+def test_remembered_walk_answers_follow_the_config(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncd.sites import jekyll
     from syncd.sites.jekyll import read_site
+
+    monkeypatch.setattr(jekyll, "_REMEMBER_WALKS", True)  # as the service sets it
+    jekyll._FILTER_MEMO.clear()
 
     site = tmp_path / "site"
     for name in ("_posts/2024-01-01-a.md", "_posts/2024-01-02-b.md",
@@ -161,3 +166,4 @@ def test_remembered_walk_answers_follow_the_config(tmp_path: Path) -> None:
     assert sources() == ["_posts/2024-01-01-a.md", "_posts/2024-01-02-b.md"]
     config.write_text("title: none excluded\n", encoding="utf-8")
     assert sources() == ["_posts/2024-01-01-a.md", "_posts/2024-01-02-b.md"]
+    assert jekyll._FILTER_MEMO, "the answers were remembered"

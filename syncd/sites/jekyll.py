@@ -358,8 +358,10 @@ class _Walker:
         if not (absolute.startswith(self.source + "/") and _is_plain_relative(source)):
             source = os.path.relpath(absolute, self.source).replace(os.sep, "/")
         path = _PATHS.get(absolute)
-        if path is None:
-            if len(_PATHS) > GLOB_MEMO_SIZE:
+        if path is None and not _REMEMBER_WALKS:
+            path = Path(absolute)
+        elif path is None:
+            if len(_PATHS) > WALK_MEMO_SIZE:
                 _PATHS.clear()
             path = _PATHS[absolute] = Path(absolute)
         return FoundPost(path, source, relative_path, draft)
@@ -378,10 +380,10 @@ class _Walker:
     def filter(self, entries: list[str], base_directory: str) -> list[str]:
         """EntryFilter#filter; an answer is remembered across passes when it depended on the
         names alone (not in safe mode, and no folder test on the disk was needed)."""
-        if self.config.safe:
+        if self.config.safe or not _REMEMBER_WALKS:
             return self.filter_now(entries, base_directory)
         memo = _FILTER_MEMO.setdefault(self.filter_key, {})
-        if len(memo) > GLOB_MEMO_SIZE:
+        if len(memo) > WALK_MEMO_SIZE:
             memo.clear()
         kept = []
         for entry in entries:
@@ -428,42 +430,42 @@ class _Walker:
         return os.path.islink(path) and not os.path.realpath(path).startswith(self.source)
 
     def glob_include(self, patterns: tuple[Any, ...] | list[Any], entry: str) -> bool:
-        """EntryFilter#glob_include?: fnmatch, or a plain prefix, against the source path.
-
-        The string part is remembered per pattern list and path across passes (a service
-        walks the same 10k paths every pass); only the folder test touches the disk.
-        """
+        """EntryFilter#glob_include?: fnmatch, or a plain prefix, against the source path
+        (``asked_disk`` records when the folder test had to look at the disk)."""
         with_source = _file_join(self.source, entry)
-        joined = [self.joined(pattern) for pattern in patterns if isinstance(pattern, str)]
-        memo = _GLOB_MEMO.setdefault((self.source, tuple(joined)), {})
-        matched = memo.get(with_source)
-        if matched is None:
-            if len(memo) > GLOB_MEMO_SIZE:
-                memo.clear()
-            matched = memo[with_source] = any(
-                ruby.fnmatch(pattern, with_source) or with_source.startswith(pattern)
-                for pattern in joined)
-        if with_source + "/" in joined:
-            self.asked_disk = True
-            return matched or os.path.isdir(with_source)
-        return matched
-
-    def joined(self, pattern: str) -> str:
-        """File.join(source, pattern), once per pattern."""
-        with_source = self.with_source.get(pattern)
-        if with_source is None:
-            with_source = self.with_source[pattern] = _file_join(self.source, pattern)
-        return with_source
+        for pattern in patterns:
+            if not isinstance(pattern, str):
+                continue
+            pattern_with_source = self.with_source.get(pattern)
+            if pattern_with_source is None:
+                pattern_with_source = self.with_source[pattern] = \
+                    _file_join(self.source, pattern)
+            if ruby.fnmatch(pattern_with_source, with_source) \
+                    or with_source.startswith(pattern_with_source):
+                return True
+            if pattern_with_source == with_source + "/":
+                self.asked_disk = True
+                if os.path.isdir(with_source):
+                    return True
+        return False
 
 
-# glob_include's answers by (source, patterns) and path; patterns are few and fixed per
-# config, paths a site's files, so this stays about one entry per file.
-_GLOB_MEMO: dict[tuple[str, tuple[str, ...]], dict[str, bool]] = {}
+def remember_walks() -> None:
+    """For a long-lived process (the service): keep the walk's answers between passes.
+
+    A service walks the same 10k paths on every save's pass; a one-off command would only
+    pay for filling the memory, so it does not call this.
+    """
+    global _REMEMBER_WALKS
+    _REMEMBER_WALKS = True
+
+
+_REMEMBER_WALKS = False
 # EntryFilter#filter's answers by config and (folder, entry), when no disk test was needed.
 _FILTER_MEMO: dict[tuple[str, str, str], dict[tuple[str, str], bool]] = {}
 # Path objects are immutable: one per post file, reused by every pass.
 _PATHS: dict[str, Path] = {}
-GLOB_MEMO_SIZE = 200_000
+WALK_MEMO_SIZE = 200_000
 
 
 def _walk_files(folder: str, prefix: str, found: list[str]) -> None:
