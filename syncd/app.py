@@ -285,7 +285,7 @@ def status_view(config: Config) -> StatusView:
     try:
         entries = list(ledger.entries().values())
         try:
-            items = decide(config, ledger)
+            items = decide(config, ledger, cache=ParseCache.beside(config.sync.ledger))
         except SyncdError as exc:
             log.warning("the site cannot be read, so edits and deferred posts are not shown: "
                         "%s", exc)
@@ -303,7 +303,8 @@ def edit_reports(config: Config, sources: list[str]) -> list[Report]:
     ledger = Ledger(config.sync.ledger)
     renderers: list[Callable[[Post], Rendered]] = []
     try:
-        items = decide(config, ledger, renderers=renderers)
+        items = decide(config, ledger, renderers=renderers,
+                       cache=ParseCache.beside(config.sync.ledger))
     finally:
         ledger.close()
     render = renderers[0]
@@ -332,7 +333,8 @@ def ack(config: Config, sources: list[str]) -> list[Entry]:
         ledger = Ledger(config.sync.ledger)
         try:
             renderers: list[Callable[[Post], Rendered]] = []
-            items = decide(config, ledger, renderers=renderers)
+            items = decide(config, ledger, renderers=renderers,
+                           cache=ParseCache.beside(config.sync.ledger))
             if sources:
                 chosen = _synced_items(items, sources)
             else:

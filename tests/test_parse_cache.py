@@ -333,9 +333,14 @@ def test_once_keeps_the_store_and_plan_and_dry_runs_only_read_it(tmp_path: Path,
     opens = OpenWatch(tmp_path / "site" / "_posts")
     try:
         planned = run_syncd("plan", "--json", "--config", str(config))
+        status = run_syncd("status", "--json", "--config", str(config))
+        diffed = run_syncd("diff", "--config", str(config))
+        acked = run_syncd("ack", "--all", "--config", str(config))
         assert opens.opened() == []
     finally:
         opens.close()
+    assert [p["state"] for p in json.loads(status.stdout)["posts"]] == ["posted"]
+    assert "No synced post was edited" in diffed.stdout and acked.returncode == 0
     assert [(i["source"], i["reason"]) for i in json.loads(planned.stdout)] == [
         ("_posts/2024-01-01-first.md", "synced"), ("_posts/2099-01-01-later.md", "future")]
     store.unlink()  # always safe: the next run reads the site in full
