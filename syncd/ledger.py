@@ -220,9 +220,6 @@ class Ledger:
         self.path = path
         self._db = TinyDB(str(path), storage=AtomicJSONStorage)
         self._posts = self._db.table(POSTS_TABLE, cache_size=0)
-        # What _check_schema read, for the first entries() while the file is unchanged: a
-        # command reads the ledger once, not twice.
-        self._opened: tuple[tuple[int, int, int, int] | None, dict[str, Any]] | None = None
         self._check_schema()
 
     @property
@@ -239,7 +236,6 @@ class Ledger:
                     "or delete the copy too if you really mean to start afresh"
                 )
             return
-        key = _stat_key(self.path)
         data = self._db.storage.read() or {}
         meta = data.get(META_TABLE)
         if not isinstance(meta, dict) or not isinstance(data.get(POSTS_TABLE, {}), dict):
@@ -252,7 +248,6 @@ class Ledger:
                 f"its schema version is {version!r}, and this syncd reads version "
                 f"{SCHEMA_VERSION}",
             )
-        self._opened = (key, data)
 
     def _ensure_meta(self) -> None:
         if not self.path.exists():
@@ -265,11 +260,8 @@ class Ledger:
         known = _ENTRIES.get(self.path)
         if key is not None and known is not None and known[0] == key:
             return dict(known[1])
-        opened, self._opened = self._opened, None
-        if opened is not None and opened[0] is not None and opened[0] == key:
-            documents: Iterable[Mapping[str, Any]] = opened[1].get(POSTS_TABLE, {}).values()
-        else:
-            documents = self._posts.all()
+        # The storage serves what _check_schema just parsed while the file is unchanged.
+        documents = (self._db.storage.read() or {}).get(POSTS_TABLE, {}).values()
         entries = {doc["canonical_url"]: Entry.from_document(doc) for doc in documents}
         if key is not None:
             _ENTRIES[self.path] = (key, entries)

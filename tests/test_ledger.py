@@ -195,14 +195,17 @@ def test_ledger_file_is_json_with_one_record_per_line(tmp_path: Path) -> None:
 
 def test_opening_and_listing_read_the_file_once_and_never_serve_a_stale_copy(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import syncd.ledger as ledger_module
     from syncd.ledger import AtomicJSONStorage
 
     path = tmp_path / "l.json"
     Ledger(path).put(Entry(canonical_url="https://e.com/1", source="1.md", state=POSTED))
+    ledger_module._PARSED.clear()  # as a fresh process finds it
+    ledger_module._ENTRIES.clear()
     reads: list[int] = []
-    real_read = AtomicJSONStorage.read
-    monkeypatch.setattr(AtomicJSONStorage, "read",
-                        lambda self: (reads.append(1), real_read(self))[1])
+    real_parse = AtomicJSONStorage._parse
+    monkeypatch.setattr(AtomicJSONStorage, "_parse",
+                        lambda self: (reads.append(1), real_parse(self))[1])
     assert list(Ledger(path).entries()) == ["https://e.com/1"]
     assert len(reads) == 1
     opened = Ledger(path)
