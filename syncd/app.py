@@ -38,6 +38,7 @@ from syncd.sites.parsecache import ParseCache
 if TYPE_CHECKING:
     from syncd.medium import MediumClient
     from syncd.render import Rendered
+    from syncd.render_context import RenderContext
     from syncd.sync import PassReport
 
 log = logging.getLogger("syncd")
@@ -64,7 +65,7 @@ def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
            backfill: bool = False,
            settled: Callable[[Path], bool] | None = None,
            cache: ParseCache | None = None,
-           renderers: list[Callable[[Post], Rendered]] | None = None) -> list[PlanItem]:
+           renderers: list[SiteRenderer] | None = None) -> list[PlanItem]:
     """The engine's plan for the site as it is now and the ledger as it is now.
 
     Synced posts edited since are marked ``changed`` (:mod:`syncd.edits`). Files for which
@@ -77,7 +78,7 @@ def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
     when = now or dt.datetime.now(dt.UTC)
     rules = Rules(since=config.sync.since, first_run_limit=config.sync.first_run_limit,
                   backfill=backfill, require_opt_in=config.sync.require_opt_in)
-    render = site_renderer(config, scan.posts)
+    render = SiteRenderer(config, scan.posts)
     if renderers is not None:
         renderers.append(render)
     items = flag_changed(plan(scan, ledger.entries(), when, rules), render)
@@ -89,20 +90,27 @@ def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
             if item.source not in unsettled or item.reason == "first-run"]
 
 
-def site_renderer(config: Config, posts: Sequence[Post]) -> Callable[[Post], Rendered]:
-    """``render_post`` with one context for the site, built on first use (most passes
-    render nothing)."""
-    from syncd.render import render_post
-    from syncd.render_context import RenderContext
+class SiteRenderer:
+    """``render_post`` with one context for the whole site, built on first use (most passes
+    render nothing), and shared by everything a command renders."""
 
-    contexts: list[RenderContext] = []
+    def __init__(self, config: Config, posts: Sequence[Post]) -> None:
+        self.config = config
+        self.posts = posts
+        self._context: RenderContext | None = None
 
-    def render(post: Post) -> Rendered:
-        if not contexts:
-            contexts.append(RenderContext.for_config(config, posts))
-        return render_post(post, contexts[0])
+    @property
+    def context(self) -> RenderContext:
+        if self._context is None:
+            from syncd.render_context import RenderContext
 
-    return render
+            self._context = RenderContext.for_config(self.config, self.posts)
+        return self._context
+
+    def __call__(self, post: Post) -> Rendered:
+        from syncd.render import render_post
+
+        return render_post(post, self.context)
 
 
 def run_once(
@@ -134,7 +142,6 @@ def locked_pass(
     ledger is read and, unless ``dry_run``, written back.
     """
     from syncd.events import EventHook
-    from syncd.render_context import RenderContext
     from syncd.sync import run_pass
 
     save_cache = cache is None and not dry_run
@@ -145,8 +152,9 @@ def locked_pass(
         try:
             if ledger.sweep_temp_files():
                 log.debug("removed temp files left by an interrupted ledger write")
+            renderers: list[SiteRenderer] = []
             items = decide(config, ledger, now, backfill=backfill, settled=settled,
-                           cache=cache)
+                           cache=cache, renderers=renderers)
             refuse_first_run_flood(config, items)
             due_count = sum(1 for item in items if item.action == POST)
             log.log(logging.INFO if due_count else logging.DEBUG,
@@ -159,8 +167,7 @@ def locked_pass(
                     items, ledger=ledger, client=client, user_id=user_id,
                     medium=config.medium, dry_run=dry_run, backfill=backfill,
                     progress=progress, should_stop=should_stop, hold_posts=hold_posts,
-                    render_context=RenderContext.for_config(
-                        config, [item.post for item in items if item.post is not None]),
+                    render_context=renderers[0].context,
                     events=EventHook.from_config(config, environ),
                 )
             finally:
@@ -301,7 +308,7 @@ def edit_reports(config: Config, sources: list[str]) -> list[Report]:
     """What changed in each named synced post (or in every ``changed`` one) since Medium
     got it; touches nothing."""
     ledger = Ledger(config.sync.ledger)
-    renderers: list[Callable[[Post], Rendered]] = []
+    renderers: list[SiteRenderer] = []
     try:
         items = decide(config, ledger, renderers=renderers,
                        cache=ParseCache.beside(config.sync.ledger))
@@ -332,7 +339,7 @@ def ack(config: Config, sources: list[str]) -> list[Entry]:
     with write_lock(config.sync.ledger):
         ledger = Ledger(config.sync.ledger)
         try:
-            renderers: list[Callable[[Post], Rendered]] = []
+            renderers: list[SiteRenderer] = []
             items = decide(config, ledger, renderers=renderers,
                            cache=ParseCache.beside(config.sync.ledger))
             if sources:
