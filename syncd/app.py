@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +31,7 @@ from syncd.edits import (
 from syncd.engine import POST, PlanItem, Rules, plan
 from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
 from syncd.ledger import ADOPTED, POSTED, Entry, Ledger, ledger_lock, now_iso, write_lock
-from syncd.model import Post
+from syncd.model import Post, SiteScan
 from syncd.sites import read_site
 from syncd.sites.parsecache import ParseCache
 
@@ -65,27 +65,33 @@ def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
            backfill: bool = False,
            settled: Callable[[Path], bool] | None = None,
            cache: ParseCache | None = None,
-           renderers: list[SiteRenderer] | None = None) -> list[PlanItem]:
+           renderers: list[SiteRenderer] | None = None,
+           scan: SiteScan | None = None,
+           only: Collection[str] | None = None) -> list[PlanItem]:
     """The engine's plan for the site as it is now and the ledger as it is now.
 
     Synced posts edited since are marked ``changed`` (:mod:`syncd.edits`). Files for which
     ``settled`` says no are left out of what is acted on, as if not written yet; they still
     count for the first-run guard and for recognising moved posts. A ``cache``
-    (:mod:`syncd.sites.parsecache`) spares re-reading unchanged files. ``renderers``, when
-    given, receives the site's renderer, for a caller that renders more.
+    (:mod:`syncd.sites.parsecache`) spares re-reading unchanged files; a ``scan`` given
+    (the service's :class:`~syncd.sites.live.LiveSite`) spares reading the site at all,
+    and ``only`` limits the plan to those sources (see :func:`syncd.engine.plan`).
+    ``renderers``, when given, receives the site's renderer, for a caller that renders more.
     """
-    scan = read_site(config.site, cache)
+    if scan is None:
+        scan = read_site(config.site, cache)
     when = now or dt.datetime.now(dt.UTC)
     rules = Rules(since=config.sync.since, first_run_limit=config.sync.first_run_limit,
                   backfill=backfill, require_opt_in=config.sync.require_opt_in)
-    render = SiteRenderer(config, scan.posts)
+    render = SiteRenderer(config, scan.posts, scan.by_url.keys())
     if renderers is not None:
         renderers.append(render)
-    items = flag_changed(plan(scan, ledger.entries(), when, rules), render)
+    items = flag_changed(plan(scan, ledger.entries(), when, rules, only), render)
     if settled is None:
         return items
-    unsettled = {post.source for post in scan.posts if not settled(post.path)}
-    unsettled |= {error.source for error in scan.errors if not settled(error.path)}
+    found = scan.by_source
+    unsettled = {item.source for item in items
+                 if item.source in found and not settled(found[item.source].path)}
     return [item for item in items
             if item.source not in unsettled or item.reason == "first-run"]
 
@@ -94,9 +100,11 @@ class SiteRenderer:
     """``render_post`` with one context for the whole site, built on first use (most passes
     render nothing), and shared by everything a command renders."""
 
-    def __init__(self, config: Config, posts: Sequence[Post]) -> None:
+    def __init__(self, config: Config, posts: Sequence[Post],
+                 urls: Collection[str] | None = None) -> None:
         self.config = config
         self.posts = posts
+        self.urls = urls  # the posts' canonical URLs, when the caller has them at hand
         self._context: RenderContext | None = None
 
     @property
@@ -104,7 +112,7 @@ class SiteRenderer:
         if self._context is None:
             from syncd.render_context import RenderContext
 
-            self._context = RenderContext.for_config(self.config, self.posts)
+            self._context = RenderContext.for_config(self.config, self.posts, self.urls)
         return self._context
 
     def __call__(self, post: Post) -> Rendered:
@@ -132,6 +140,7 @@ def locked_pass(
     should_stop: Callable[[], bool] | None = None,
     hold_posts: str | None = None,
     cache: ParseCache | None = None,
+    site: Callable[[], tuple[SiteScan, Collection[str] | None]] | None = None,
 ) -> PassReport:
     """A pass by the holder of ``ledger_lock`` (``--once`` or the service).
 
@@ -139,7 +148,9 @@ def locked_pass(
     ``should_stop`` ends the pass between two posts (a stop signal), and ``hold_posts``
     (a reason) posts nothing while Medium's daily limit is known to be in force. ``cache``
     is the service's parse cache (the service saves it); without it the one beside the
-    ledger is read and, unless ``dry_run``, written back.
+    ledger is read and, unless ``dry_run``, written back. ``site`` (the service's), called
+    under the write lock, gives the scan and the sources to judge (None: all of them)
+    instead of a read of the whole site.
     """
     from syncd.events import EventHook
     from syncd.sync import run_pass
@@ -153,12 +164,14 @@ def locked_pass(
             if ledger.sweep_temp_files():
                 log.debug("removed temp files left by an interrupted ledger write")
             renderers: list[SiteRenderer] = []
+            scan, only = site() if site is not None else (read_site(config.site, cache), None)
             items = decide(config, ledger, now, backfill=backfill, settled=settled,
-                           cache=cache, renderers=renderers)
+                           cache=cache, renderers=renderers, scan=scan, only=only)
             refuse_first_run_flood(config, items)
             due_count = sum(1 for item in items if item.action == POST)
+            files = len(scan.posts) + len(scan.errors)
             log.log(logging.INFO if due_count else logging.DEBUG,
-                    "%s: %d post files, %d due", config.site.root, len(items), due_count)
+                    "%s: %d post files, %d due", config.site.root, files, due_count)
             client, user_id = None, None
             if hold_posts is None and any(item.action == POST for item in items):
                 client, user_id = connect(config, environ)

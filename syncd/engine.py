@@ -24,7 +24,7 @@ again: the executor records it under its new URL.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
 from syncd.ledger import ADOPTED, FAILED, POSTED, Entry
@@ -75,15 +75,28 @@ class PlanItem:
 
 
 def plan(
-    scan: SiteScan, entries: Mapping[str, Entry], now: dt.datetime, rules: Rules
+    scan: SiteScan, entries: Mapping[str, Entry], now: dt.datetime, rules: Rules,
+    only: Collection[str] | None = None,
 ) -> list[PlanItem]:
-    """One item per post file found, sorted by source."""
+    """One item per post file found, sorted by source.
+
+    ``only`` (sources) asks for the items of those files alone, plus any post found to
+    have moved: a pass driven by the files that changed. What depends on the whole site
+    is still decided over all of it: moves here, URL clashes by the reader; and with an
+    empty ledger every post is judged, for the first-run guard.
+    """
     moved = _find_moves(scan, entries)
-    items = [_judge(post, entries, moved.get(post.source), now, rules) for post in scan.posts]
+    posts, errors = scan.posts, scan.errors
+    if only is not None and entries:
+        found = [scan.by_source[source] for source in {*only, *moved}
+                 if source in scan.by_source]
+        posts = tuple(post for post in found if isinstance(post, Post))
+        errors = tuple(error for error in found if isinstance(error, PostError))
+    items = [_judge(post, entries, moved.get(post.source), now, rules) for post in posts]
     if _first_run_flood(items, entries, rules):
         items = [replace(item, action=DEFER, reason="first-run") if item.action == POST
                  else item for item in items]
-    items.extend(_error_item(error) for error in scan.errors)
+    items.extend(_error_item(error) for error in errors)
     return sorted(items, key=lambda item: item.source)
 
 
@@ -109,19 +122,20 @@ def _find_moves(scan: SiteScan, entries: Mapping[str, Entry]) -> dict[str, Entry
     holds a post back, which the log shows; a wrong guess the other way publishes a
     duplicate that can never be taken back.
     """
-    produced = {post.canonical_url for post in scan.posts if post.canonical_url}
-    orphans = [e for e in entries.values() if e.canonical_url not in produced]
-    if not orphans:
+    # Set differences of the indexes (in C), not loops over every post and every entry.
+    orphan_urls = entries.keys() - scan.by_url.keys()
+    if not orphan_urls:
         return {}
-    present = {post.source for post in scan.posts} | {error.source for error in scan.errors}
+    orphans = [entries[url] for url in sorted(orphan_urls)]
     by_source = {e.source: e for e in orphans}
-    gone = [e for e in orphans if e.source not in present]
+    gone = [e for e in orphans if e.source not in scan.by_source]
     by_fingerprint = {e.fingerprint: e for e in gone if e.fingerprint}
     by_title = {_title_key(e.title): e for e in gone if e.title}
     moves: dict[str, Entry] = {}
     claimed: set[str] = set()
-    for post in sorted(scan.posts, key=lambda p: p.source):
-        if not post.published or post.draft or post.canonical_url in entries:
+    unsynced = [scan.by_url[url] for url in scan.by_url.keys() - entries.keys()]
+    for post in sorted(unsynced, key=lambda p: p.source):
+        if not post.published or post.draft:
             continue
         old = (by_source.get(post.source) or by_fingerprint.get(fingerprint(post))
                or by_title.get(_title_key(post.title)))

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,25 @@ class SiteScan:
 
     posts: tuple[Post, ...]
     errors: tuple[PostError, ...] = ()
+
+    @cached_property
+    def by_url(self) -> Mapping[str, Post]:
+        """The posts by canonical URL (a reader makes posts that share one URL errors)."""
+        return {post.canonical_url: post for post in self.posts if post.canonical_url}
+
+    @cached_property
+    def by_source(self) -> Mapping[str, Post | PostError]:
+        """Every file found, by source."""
+        found: dict[str, Post | PostError] = {post.source: post for post in self.posts}
+        found.update((error.source, error) for error in self.errors)
+        return found
+
+    @classmethod
+    def indexed(cls, posts: tuple[Post, ...], errors: tuple[PostError, ...],
+                by_url: Mapping[str, Post], by_source: Mapping[str, Post | PostError]
+                ) -> SiteScan:
+        """A scan whose indexes its maker keeps already (the service's ``LiveSite``): a
+        pass over a large site then costs no walk over every post to build them."""
+        scan = cls(posts, errors)
+        scan.__dict__.update(by_url=by_url, by_source=by_source)
+        return scan

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,21 +163,27 @@ class RenderContext:
         generator: str | None = None,
         medium: MediumConfig | None = None,
         ledger: Path | None = None,
+        canonical_urls: Collection[str] | None = None,
     ) -> RenderContext:
-        """The context for a pass over ``posts`` (every post of the site, for ``post_url``)."""
+        """The context for a pass over ``posts`` (every post of the site, for ``post_url``);
+        ``canonical_urls``, their URLs, when the caller has them at hand."""
         post_list = list(posts)
         root = site_root or next((r for r in map(site_root_of, post_list) if r), None)
         data = read_jekyll_config(root) if root is not None else {}
-        canonical = [p.canonical_url for p in post_list if p.canonical_url]
-        url = site_url.rstrip("/") if site_url else effective_site_url(data, canonical)
+        if site_url:
+            url: str | None = site_url.rstrip("/")
+        else:
+            if canonical_urls is None:
+                canonical_urls = [p.canonical_url for p in post_list if p.canonical_url]
+            url = effective_site_url(data, canonical_urls)
         kind = generator or guess_generator(root)
         site_data = dict(data)
         if url:
             parts = urlsplit(url)
             site_data["url"] = f"{parts.scheme}://{parts.netloc}"
             site_data["baseurl"] = parts.path.rstrip("/")
-        post_urls = {post.source: post.canonical_url for post in post_list}
-        links = SiteIndex(root, url, str(data.get("permalink") or "date"), lambda: post_urls)
+        links = SiteIndex(root, url, str(data.get("permalink") or "date"),
+                          lambda: {post.source: post.canonical_url for post in post_list})
         return cls(
             site_root=root,
             site_url=url,
@@ -189,11 +195,12 @@ class RenderContext:
         )
 
     @classmethod
-    def for_config(cls, config: Config, posts: Iterable[Post]) -> RenderContext:
+    def for_config(cls, config: Config, posts: Iterable[Post],
+                   canonical_urls: Collection[str] | None = None) -> RenderContext:
         """The context ``syncd render`` and ``plan`` use: exactly what a pass would send."""
         return cls.build(posts, site_root=config.site.root, site_url=config.site.url,
                          generator=config.site.generator, medium=config.medium,
-                         ledger=config.sync.ledger)
+                         ledger=config.sync.ledger, canonical_urls=canonical_urls)
 
     @classmethod
     def for_post(cls, post: Post) -> RenderContext:
@@ -234,7 +241,7 @@ def guess_generator(root: Path | None) -> str:
     return "jekyll"
 
 
-def effective_site_url(data: Mapping[str, Any], canonical_urls: list[str]) -> str | None:
+def effective_site_url(data: Mapping[str, Any], canonical_urls: Collection[str]) -> str | None:
     """The site's public address (url + baseurl), as the posts' canonical URLs prove it.
 
     ``_config.yml`` may say ``http://localhost:4000`` while syncd's config overrides it; the
@@ -245,12 +252,15 @@ def effective_site_url(data: Mapping[str, Any], canonical_urls: list[str]) -> st
     configured = url + ("/" + baseurl if baseurl else "")
     if not canonical_urls:
         return configured or None
-    if configured and all(u.startswith(configured + "/") for u in canonical_urls):
+    # Every URL starts with a prefix when the least and the greatest do (sorted order).
+    least, greatest = min(canonical_urls), max(canonical_urls)
+    if configured and least.startswith(configured + "/") and \
+            greatest.startswith(configured + "/"):
         return configured
-    first = urlsplit(canonical_urls[0])
+    first = urlsplit(next(iter(canonical_urls)))
     origin = f"{first.scheme}://{first.netloc}"
     with_base = origin + ("/" + baseurl if baseurl else "")
-    if all(u.startswith(with_base + "/") for u in canonical_urls):
+    if least.startswith(with_base + "/") and greatest.startswith(with_base + "/"):
         return with_base
     return origin
 

@@ -28,8 +28,10 @@ from syncd.app import locked_pass
 from syncd.config import Config, load_config
 from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
 from syncd.ledger import POSTED, Ledger, ledger_lock, write_lock
+from syncd.model import SiteScan
 from syncd.notify import Notifier
 from syncd.sites.jekyll import remember_walks
+from syncd.sites.live import FullReadNeeded, LiveSite
 from syncd.sites.parsecache import ParseCache
 from syncd.sync import PassReport
 from syncd.watch import ChangeTracker, SiteWatcher, Wakeup, settled_file
@@ -72,6 +74,12 @@ class Service:
         # every save (rewriting it costs as much as the rest of a save's pass).
         self.parse_cache = ParseCache.beside(config.sync.ledger)
         self.save_parse_cache = True
+        # The site as last read, patched from changed paths between full reads.
+        self.live = LiveSite(config.site, self.parse_cache)
+        self.read_all = True  # the next pass reads the whole site (the catch-up pass does)
+        self.judge_all = True  # the next pass judges every post, not only the changed ones
+        self.changed_paths: set[str] = set()
+        self.still_due: set[str] = set()  # sources the last passes left due or deferred
         self.watcher: SiteWatcher | None = None
         now = time.monotonic()
         self.pass_due_at: float | None = now  # the catch-up pass
@@ -126,7 +134,7 @@ class Service:
             if now >= self.next_rescan_at:
                 self.next_rescan_at = now + self.config.watch.rescan_s
                 self.pass_due_at = now
-                self.save_parse_cache = True
+                self.read_all = True
             if self.pass_due_at is not None and now >= self.pass_due_at:
                 self.pass_due_at = None
                 self._pass()
@@ -149,13 +157,19 @@ class Service:
         if self.tracker.take_rescan_request():
             log.warning("the kernel dropped file events (inotify queue overflow); rescanning")
             self.pass_due_at = time.monotonic() + self.config.watch.debounce_s
-        quiet = self.tracker.take_quiet(self.config.watch.debounce_s)
+            self.read_all = True
+        quiet = self.tracker.take_quiet_changes(self.config.watch.debounce_s)
         ledger = str(self.config.sync.ledger)
-        site_changes = [p for p in quiet if self._is_site_path(Path(p))]
-        ledger_changed = ledger in quiet and self._ledger_stamp() != self.ledger_stamp
+        site_changes = [p for p in quiet.paths if self._is_site_path(Path(p))]
+        ledger_changed = ledger in quiet.paths and self._ledger_stamp() != self.ledger_stamp
         if site_changes or ledger_changed:
             log.debug("changed: %s", ", ".join(sorted(site_changes)[:5]) or ledger)
             self.pass_due_at = min(self.pass_due_at or time.monotonic(), time.monotonic())
+            self.changed_paths.update(site_changes)
+            # Another command changed the ledger (adopt, resolve, ack): any post's
+            # judgement may have changed with it.
+            self.judge_all |= ledger_changed
+            self.read_all |= quiet.folders and bool(site_changes)
 
     def _is_site_path(self, path: Path) -> bool:
         """The ledger's own folder (the ledger, its copy, locks, temp files) is not the site."""
@@ -175,8 +189,33 @@ class Service:
     def _settled(self, path: Path) -> bool:
         if settled_file(path, self.config.watch.debounce_s, self.tracker):
             return True
+        self.changed_paths.add(str(path))  # read and judged again by the next pass
         self._schedule(self.config.watch.debounce_s, f"{path.name} is still being written")
         return False
+
+    def _site(self) -> tuple[SiteScan, set[str] | None]:
+        """The pass's scan and the sources it judges (None: all): the whole site after a
+        full read or when told to, otherwise only the changed files and what is still due."""
+        changed, self.changed_paths = self.changed_paths, set()
+        if not self.read_all:
+            try:
+                scan, touched = self.live.read_changes(changed)
+            except FullReadNeeded as exc:
+                log.debug("reading the whole site: %s", exc)
+                self.read_all = True
+        if self.read_all:
+            self.read_all = False
+            self.judge_all = True
+            self.save_parse_cache = True
+            scan = self.live.read_all()
+            log.debug("read %d post files, %d unchanged since the last pass",
+                      self.parse_cache.misses, self.parse_cache.hits)
+        if self.judge_all:
+            self.judge_all = False
+            return scan, None
+        log.debug("judging %d changed posts and %d still due", len(touched),
+                  len(self.still_due))
+        return scan, touched | self.still_due
 
     def _schedule(self, delay_s: float, why: str) -> None:
         at = time.monotonic() + max(0.0, delay_s)
@@ -195,37 +234,44 @@ class Service:
         try:
             report = locked_pass(self.config, self.environ, settled=self._settled,
                                  should_stop=lambda: self.signals.stop, hold_posts=hold,
-                                 cache=self.parse_cache)
-        except FirstRunRefused as exc:
+                                 cache=self.parse_cache, site=self._site)
+        except SyncdError as exc:
+            # What this pass judged is unknown to the next one: it judges everything.
+            self.judge_all = True
+            self._pass_failed(exc)
+        else:
+            self.still_due = report.still_due()
+            self.waiting_for_decision = False
+            self.network_failures = 0
+            self._after(report)
+            self.notifier.status(self._status_line(report))
+        self.ledger_stamp = self._ledger_stamp()
+
+    def _pass_failed(self, exc: SyncdError) -> None:
+        """Report why the pass stopped and schedule the next one; a ledger that cannot be
+        used (exit status 4) ends the service."""
+        if isinstance(exc, FirstRunRefused):
             if not self.waiting_for_decision:
                 log.error("%s", exc)
                 log.warning("waiting for that decision; the service goes on once it is made")
             self.waiting_for_decision = True
             self.notifier.status("waiting: a first run needs your decision (see the log)")
-        except AuthError as exc:
+        elif isinstance(exc, AuthError):
             log.error("%s; trying again in %g s (or on SIGHUP)", exc, RETRY_AFTER_AUTH_S)
             self.notifier.status("Medium refused the token")
             self._schedule(RETRY_AFTER_AUTH_S, "token refused")
-        except MediumUnreachable as exc:
+        elif isinstance(exc, MediumUnreachable):
             wait = RETRY_AFTER_NETWORK_S[min(self.network_failures,
                                              len(RETRY_AFTER_NETWORK_S) - 1)]
             self.network_failures += 1
             log.error("%s; trying again in %g s", exc, wait)
             self.notifier.status("Medium unreachable; retrying")
             self._schedule(wait, "Medium unreachable")
-        except SyncdError as exc:
-            if exc.exit_status == 4:
-                raise
+        elif exc.exit_status == 4:
+            raise exc
+        else:
             log.error("%s", exc)
             self.notifier.status(f"error: {exc}")
-        else:
-            log.debug("read %d post files, %d unchanged since the last pass",
-                      self.parse_cache.misses, self.parse_cache.hits)
-            self.waiting_for_decision = False
-            self.network_failures = 0
-            self._after(report)
-            self.notifier.status(self._status_line(report))
-        self.ledger_stamp = self._ledger_stamp()
 
     def _after(self, report: PassReport) -> None:
         """Log what the pass did and schedule the passes its deferrals need."""
@@ -285,6 +331,8 @@ class Service:
             return
         moved_site = config.site.root != self.config.site.root
         self.config = config
+        self.live = LiveSite(config.site, self.parse_cache)
+        self.read_all = True
         if moved_site:
             self._start_watching()
         log.info("SIGHUP: config reloaded from %s", config.path)

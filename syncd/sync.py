@@ -69,6 +69,13 @@ class PassReport:
     def count(self, result: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.result == result)
 
+    def still_due(self) -> set[str]:
+        """Sources of posts this pass found due or deferred and did not settle (not posted,
+        not in doubt): a later pass must judge them again."""
+        settled = ("posted", "in-doubt")
+        due_now = {o.item.source for o in self.outcomes if o.result not in settled}
+        return due_now | {item.source for item in self.deferred}
+
     @property
     def exit_status(self) -> int:
         troubled = {"failed", "in-doubt", "not-sent"}

@@ -19,12 +19,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
-    DirModifiedEvent,
     DirMovedEvent,
     FileClosedEvent,
     FileCreatedEvent,
@@ -73,6 +73,16 @@ class Wakeup:
         self._writer.close()
 
 
+@dataclass(frozen=True)
+class Changes:
+    """Paths that changed and are quiet now."""
+
+    paths: list[str]
+    # A folder was created, deleted or moved among them: the files inside it changed
+    # without events of their own, so only a full read of the site can follow.
+    folders: bool = False
+
+
 class ChangeTracker:
     """Paths that changed, each with the monotonic time of its last event.
 
@@ -83,6 +93,7 @@ class ChangeTracker:
         self._clock = clock
         self._lock = threading.Lock()
         self._last: dict[str, float] = {}
+        self._folders: set[str] = set()
         self._rescan = False
 
     def request_rescan(self) -> None:
@@ -95,18 +106,31 @@ class ChangeTracker:
             requested, self._rescan = self._rescan, False
         return requested
 
-    def touch(self, path: str) -> None:
+    def touch(self, path: str, folder: bool = False) -> None:
+        """``folder``: a folder was created, deleted or moved there (what it holds may have
+        come or gone without an event of its own)."""
         with self._lock:
             self._last[path] = self._clock()
+            if folder:
+                self._folders.add(path)
 
     def take_quiet(self, debounce_s: float) -> list[str]:
         """Remove and return the paths that have been quiet for ``debounce_s``."""
+        return self.take_quiet_changes(debounce_s).paths
+
+    def take_quiet_changes(self, debounce_s: float) -> Changes:
+        """Remove and return the paths quiet for ``debounce_s``, and whether a folder came,
+        went or moved among them."""
         now = self._clock()
         with self._lock:
             quiet = [p for p, t in self._last.items() if now - t >= debounce_s]
+            folders = False
             for path in quiet:
                 del self._last[path]
-        return quiet
+                if path in self._folders:
+                    self._folders.discard(path)
+                    folders = True
+        return Changes(quiet, folders)
 
     def next_quiet_in(self, debounce_s: float) -> float | None:
         """Seconds until the next pending path becomes quiet; None when nothing is pending."""
@@ -148,7 +172,7 @@ class _Recorder(FileSystemEventHandler):
         for raw in paths:
             path = os.fsdecode(raw) if raw else ""
             if path and self._relevant(path):
-                self._tracker.touch(path)
+                self._tracker.touch(path, folder=event.is_directory)
                 touched = True
         if touched:
             self._wakeup.poke()
@@ -184,9 +208,10 @@ WATCHDOG_LOGGERS = ("watchdog.observers.inotify_c", "watchdog.observers.inotify"
 # so each pass's own reading of the site makes two events per post for the observer thread
 # to decode (competing with the pass for the GIL), and can overflow the kernel's queue
 # (16,384 events by default), which forces a rescan whose reads overflow it again.
+# A folder's own "modified" event (a file came or went in it) is left out too: that file's
+# event says which.
 CHANGE_EVENTS = [FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileDeletedEvent,
-                 FileClosedEvent, DirCreatedEvent, DirModifiedEvent, DirMovedEvent,
-                 DirDeletedEvent]
+                 FileClosedEvent, DirCreatedEvent, DirMovedEvent, DirDeletedEvent]
 
 
 class SiteWatcher:

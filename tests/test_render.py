@@ -114,3 +114,33 @@ def test_render_post_without_a_context_reads_the_site_once(tmp_path: Path,
         # Warnings name file lines: the table is on line 6 of every post file.
         assert "line 6: a table became preformatted text (Medium has no tables)" \
             in result.warnings
+
+
+def test_the_site_address_from_canonical_urls_is_the_every_url_rule() -> None:
+    """effective_site_url checks only the least and greatest URL; the same answer as
+    checking every one, on random sets."""
+    import random
+
+    from syncd.render_context import effective_site_url
+
+    def every_url_rule(data: dict[str, str], urls: list[str]) -> str | None:
+        configured = data["url"].rstrip("/") + ("/" + data["baseurl"].strip("/")
+                                                if data["baseurl"].strip("/") else "")
+        if not urls:
+            return configured or None
+        if configured and all(u.startswith(configured + "/") for u in urls):
+            return configured
+        first = urls[0].split("/")
+        origin = "/".join(first[:3])
+        base = data["baseurl"].strip("/")
+        with_base = origin + ("/" + base if base else "")
+        return with_base if all(u.startswith(with_base + "/") for u in urls) else origin
+
+    rng = random.Random(7)
+    hosts = ["https://a.example", "https://b.example", "http://a.example"]
+    for _ in range(2000):
+        data = {"url": rng.choice(hosts + [""]), "baseurl": rng.choice(["", "/blog", "blog/"])}
+        urls = [f"{rng.choice(hosts[:2] if rng.random() < 0.1 else hosts[:1])}"
+                f"{rng.choice(['/blog', '/blogx', '', '/b'])}/{rng.randint(0, 9)}.html"
+                for _ in range(rng.randint(0, 6))]
+        assert effective_site_url(data, urls) == every_url_rule(data, urls), (data, urls)

@@ -441,3 +441,67 @@ def test_a_pass_reads_only_the_changed_posts_and_the_parse_cache_is_kept(
     assert daemon.stop() == 0
     store = json.loads((blog.parent / "state/parse-cache.ledger.json").read_text())
     assert sorted(Path(name).name for name in store["files"]) == ["2024-01-01-first.md"]
+
+
+# Passes driven by the changed paths -------------------------------------------------------
+
+
+def test_a_save_is_judged_alone_and_a_refused_post_is_retried_with_the_next_save(
+    blog: Path, sandbox: Sandbox, start_daemon: Callable[..., Daemon]
+) -> None:
+    """A save's pass reads and judges the saved file, plus whatever earlier passes left
+    due: a post Medium refused goes again with the next save, whatever file that is."""
+    daemon = start_daemon(blog)
+    wait_for(lambda: titles(sandbox) == ["First"], what="the catch-up pass")
+    requests.post(f"{sandbox.url}/_sandbox/faults", timeout=5, json={
+        "path": "/v1/users/*/posts", "status": 400, "message": "Bad post", "times": 1,
+    }).raise_for_status()
+    posts = blog.parent / "site/_posts"
+    save_atomically(posts / "2024-02-01-refused.md", "---\ntitle: Refused\n---\nOnce.\n")
+    wait_for(lambda: "Medium refused the post" in daemon.log(), what="the refusal")
+    assert "judging 1 changed posts and 0 still due" in daemon.log()
+    save_atomically(posts / "2024-03-01-later.md", "---\ntitle: Later\n---\nThen.\n")
+    wait_for(lambda: sorted(titles(sandbox)) == ["First", "Later", "Refused"],
+             what="the refused post, sent again with the next save")
+    assert "judging 1 changed posts and 1 still due" in daemon.log()
+    assert sorted(settle(sandbox)) == ["First", "Later", "Refused"]
+    assert daemon.stop() == 0
+
+
+def test_a_folder_moved_into_the_site_is_read_in_full(
+    tmp_path: Path, blog: Path, sandbox: Sandbox, start_daemon: Callable[..., Daemon]
+) -> None:
+    """A folder renamed into the site brings its files without events of their own, and
+    a new `notes/_posts` is a post folder no earlier read knew."""
+    daemon = start_daemon(blog)
+    wait_for(lambda: titles(sandbox) == ["First"], what="the catch-up pass")
+    outside = tmp_path / "elsewhere" / "notes"
+    (outside / "_posts").mkdir(parents=True)
+    (outside / "_posts" / "2023-05-01-moved-in.md").write_text(
+        "---\ntitle: Moved in\n---\nHi.\n")
+    os.rename(outside, blog.parent / "site/notes")
+    wait_for(lambda: "Moved in" in titles(sandbox), what="the post in the moved folder")
+    assert settle(sandbox) == ["First", "Moved in"]
+    assert daemon.stop() == 0
+
+
+def test_a_ledger_change_by_another_command_makes_the_next_pass_judge_every_post(
+    blog: Path, sandbox: Sandbox, start_daemon: Callable[..., Daemon]
+) -> None:
+    """`syncd resolve --not-posted` on a post in doubt, while the service runs: the post
+    goes out without waiting for the periodic rescan."""
+    daemon = start_daemon(blog)
+    wait_for(lambda: titles(sandbox) == ["First"], what="the catch-up pass")
+    requests.post(f"{sandbox.url}/_sandbox/faults", timeout=5, json={
+        "path": "/v1/users/*/posts", "drop": "before", "times": 1,
+    }).raise_for_status()
+    save_atomically(blog.parent / "site/_posts/2024-02-01-second.md",
+                    "---\ntitle: Second\n---\nSaved.\n")
+    wait_for(lambda: "IN DOUBT" in daemon.log(), what="the post in doubt")
+    assert titles(sandbox) == ["First"]
+    result = run_syncd("resolve", "_posts/2024-02-01-second.md", "--not-posted",
+                       "--config", str(blog))
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: titles(sandbox) == ["First", "Second"], what="the resolved post")
+    assert settle(sandbox) == ["First", "Second"]
+    assert daemon.stop() == 0

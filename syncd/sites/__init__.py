@@ -16,22 +16,7 @@ from syncd.sites.parsecache import ParseCache
 
 def read_site(site: SiteConfig, cache: ParseCache | None = None) -> SiteScan:
     """Read the configured site with its generator's reader (through ``cache`` if given)."""
-    if site.generator == "gatsby":
-        from syncd.sites import gatsby
+    from syncd.sites.live import open_reading, scan_of
 
-        return gatsby.read_site(
-            site.root,
-            site.url,
-            url_template=site.url_template,
-            content=tuple(str(path) for path in site.content) if site.content else None,
-            cache=cache,
-        )
-    from syncd.sites import jekyll
-
-    return jekyll.read_site(
-        site.root,
-        site.url,
-        config_files=tuple(str(path) for path in site.jekyll_config)
-        if site.jekyll_config else None,
-        cache=cache,
-    )
+    reading = open_reading(site)
+    return scan_of(reading.scan(cache), reading.clash_advice)

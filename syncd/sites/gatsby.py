@@ -30,7 +30,7 @@ import datetime as dt
 import os
 import posixpath
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,13 +38,13 @@ from urllib.parse import urlsplit
 
 from syncd.errors import SyncdError
 from syncd.model import Post, PostError, SiteScan, source_digest, text_fingerprint
+from syncd.sites.live import FullReadNeeded, scan_of
 from syncd.sites.parsecache import ParseCache, reader_identity
 from syncd.sites.postfile import (
     BodyFromFile,
     PostFileError,
     markdown_body,
     parse_post_file,
-    separate_url_clashes,
 )
 
 CONFIG_FILES = ("gatsby-config.js", "gatsby-config.ts", "gatsby-config.mjs", "gatsby-config.cjs")
@@ -93,39 +93,83 @@ def read_site(root: Path, site_url: str | None = None,
     With a ``cache``, files unchanged since it last saw them under the same configuration
     are not read again.
     """
-    config = load_gatsby_config(root, site_url, url_template, content)
-    posts: list[Post] = []
-    errors: list[PostError] = []
+    site = GatsbySite(root, site_url, url_template, content)
+    return scan_of(site.scan(cache), site.clash_advice)
 
-    def read_one(path: Path, source: str) -> Post | PostError:
+
+class GatsbySite:
+    """A Gatsby site under one configuration: every post file (:meth:`scan`), then single
+    changed files (:meth:`locate`), for the service's passes driven by the watcher
+    (:mod:`syncd.sites.live`)."""
+
+    clash_advice = "Gatsby keeps only one page there"
+
+    def __init__(self, root: Path, site_url: str | None = None,
+                 url_template: Sequence[str] | None = None,
+                 content: Sequence[str] | None = None) -> None:
+        self.root = root
+        self.config = load_gatsby_config(root, site_url, url_template, content)
+        self.fingerprints = True
+        self.config_paths = frozenset(str(root / name) for name in CONFIG_FILES + NODE_FILES)
+
+    def read(self, path: Path, source: str) -> Post | PostError:
         try:
-            return read_post(path, source, config, fingerprint=keep_fingerprints)
+            return read_post(path, source, self.config, fingerprint=self.fingerprints)
         except PostReadError as exc:
             return PostError(source=source, path=path, reason=str(exc))
 
-    keep_fingerprints = cache is not None and not cache.read_only
-    if cache is not None:
-        cache.start(config, reader_identity(config))
-    prefix = str(root) + "/"
-    for path in discover(config):
-        text = str(path)
+    def source_of(self, path: Path) -> str:
+        """The post's name: its path inside the site."""
+        text, prefix = str(path), str(self.root) + "/"
         if text.startswith(prefix) and prefix != "//":
-            source = text[len(prefix):]
-        else:
-            source = path.relative_to(root).as_posix() if path.is_relative_to(root) \
-                else path.as_posix()
-        if cache is None:
-            result = read_one(path, source)
-        else:
-            result = cache.read(path, lambda path=path, source=source: read_one(path, source))
-        if isinstance(result, PostError):
-            errors.append(result)
-        else:
-            posts.append(result)
-    if cache is not None:
-        cache.finish()
-    posts, clashes = separate_url_clashes(posts, "Gatsby keeps only one page there")
-    return SiteScan(posts=tuple(posts), errors=tuple(errors + clashes))
+            return text[len(prefix):]
+        return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) \
+            else path.as_posix()
+
+    def scan(self, cache: ParseCache | None = None) -> list[Post | PostError]:
+        """Every post file's read result, in the order gatsby-source-filesystem finds them."""
+        self.fingerprints = cache is not None and not cache.read_only
+        if cache is not None:
+            cache.start(self.config, reader_identity(self.config))
+        results: list[Post | PostError] = []
+        for path in discover(self.config):
+            source = self.source_of(path)
+            if cache is None:
+                results.append(self.read(path, source))
+            else:
+                results.append(cache.read(
+                    path, lambda path=path, source=source: self.read(path, source)))
+        if cache is not None:
+            cache.finish()
+        return results
+
+    def is_config(self, path: str) -> bool:
+        return path in self.config_paths
+
+    def locate(self, path: str, new: bool) -> Callable[[], Post | PostError] | None:
+        """Whether gatsby-source-filesystem sources this existing file as a post, by
+        :func:`discover`'s rules asked of the one file: under a content folder, nothing
+        ignored on the way, a markdown name. A symlinked folder on the way could be one the
+        walk reads under another name: only a full read tells."""
+        folder = next((str(f) for f in self.config.content_dirs
+                       if path.startswith(str(f) + "/")), None)
+        if folder is None:
+            return None
+        parts = path[len(folder) + 1:].split("/")
+        name = parts[-1]
+        if any(part in IGNORED_NAMES for part in parts) or name.endswith(".un~") \
+                or not is_post_file(name):
+            return None
+        inner = folder
+        for part in parts[:-1]:
+            inner = os.path.join(inner, part)
+            if os.path.islink(inner):
+                raise FullReadNeeded(f"{inner} is a symbolic link")
+        if not os.path.isfile(path):
+            return None
+        found = Path(path)
+        source = self.source_of(found)
+        return lambda: self.read(found, source)
 
 
 # gatsby-config.js and gatsby-node.js, read as text ---------------------------------------

@@ -36,12 +36,12 @@ import yaml
 from syncd.errors import SyncdError
 from syncd.model import Post, PostError, SiteScan, source_digest, text_fingerprint
 from syncd.sites import ruby
+from syncd.sites.live import FullReadNeeded, scan_of
 from syncd.sites.parsecache import ParseCache, localtime_zone, reader_identity
 from syncd.sites.postfile import (
     BodyFromFile,
     PostFileError,
     read_post_text,
-    separate_url_clashes,
     yaml_kind,
     yaml_problem,
 )
@@ -118,39 +118,94 @@ def read_site(root: Path, site_url: str | None = None,
     first of ``_config.yml``, ``_config.yaml``, ``_config.toml``). With a ``cache``, files
     unchanged since it last saw them under the same configuration are not read again.
     """
-    config = load_jekyll_config(root, site_url, config_files)
-    permalinks = Permalinks(config)
-    defaults = FrontmatterDefaults(config)
-    posts: list[Post] = []
-    errors: list[PostError] = []
+    site = JekyllSite(root, site_url, config_files)
+    return scan_of(site.scan(cache), site.clash_advice)
 
-    def read_one(found: FoundPost) -> Post | PostError:
+
+class JekyllSite:
+    """A Jekyll site under one configuration: every post file (:meth:`scan`), then single
+    changed files (:meth:`locate`), for the service's passes driven by the watcher
+    (:mod:`syncd.sites.live`)."""
+
+    clash_advice = ("Jekyll writes only one page there, so give one of them its own "
+                    "`permalink` or slug")
+
+    def __init__(self, root: Path, site_url: str | None = None,
+                 config_files: tuple[str, ...] | None = None) -> None:
+        self.config = load_jekyll_config(root, site_url, config_files)
+        self.permalinks = Permalinks(self.config)
+        self.defaults = FrontmatterDefaults(self.config)
+        self.fingerprints = True
+        source = self.config.source
+        self.config_paths = frozenset(
+            os.path.normpath(os.path.join(source, name))
+            for name in (config_files or CONFIG_FILES))
+        self.wildcard_defaults = bool(self.defaults.wildcard_matches())
+        # The post folders the last scan read (``<folder>/_posts``, ``<folder>/_drafts``).
+        self.post_folders: dict[str, PostFolder] = {}
+
+    def read(self, found: FoundPost) -> Post | PostError:
         try:
-            return read_post(found, config, permalinks, defaults, fingerprint=keep_fingerprints)
+            return read_post(found, self.config, self.permalinks, self.defaults,
+                             fingerprint=self.fingerprints)
         except PostReadError as exc:
             return PostError(source=found.source, path=found.path, reason=str(exc))
 
-    keep_fingerprints = cache is not None and not cache.read_only
-    if cache is not None:
-        # What `defaults:` scopes with wildcards match among the site's files is part of
-        # what a post's data depends on besides the post file itself.
-        reader = (config, defaults.wildcard_matches())
-        cache.start(reader, reader_identity(reader, config.timezone))
-    for found in discover(config):
-        if cache is None:
-            result = read_one(found)
-        else:
-            result = cache.read(found.path, lambda found=found: read_one(found))
-        if isinstance(result, PostError):
-            errors.append(result)
-        else:
-            posts.append(result)
-    if cache is not None:
-        cache.finish()
-    posts, clashes = separate_url_clashes(
-        posts, "Jekyll writes only one page there, so give one of them its own `permalink` or "
-        "slug")
-    return SiteScan(posts=tuple(posts), errors=tuple(errors + clashes))
+    def scan(self, cache: ParseCache | None = None) -> list[Post | PostError]:
+        """Every post file's read result, in Jekyll's reading order."""
+        self.fingerprints = cache is not None and not cache.read_only
+        if cache is not None:
+            # What `defaults:` scopes with wildcards match among the site's files is part of
+            # what a post's data depends on besides the post file itself.
+            reader = (self.config, self.defaults.wildcard_matches())
+            cache.start(reader, reader_identity(reader, self.config.timezone))
+        walker = _Walker(self.config)
+        results: list[Post | PostError] = []
+        for found in walker.read_directories(""):
+            if cache is None:
+                results.append(self.read(found))
+            else:
+                results.append(cache.read(found.path, lambda found=found: self.read(found)))
+        if cache is not None:
+            cache.finish()
+        self.post_folders = walker.post_folders
+        return results
+
+    def is_config(self, path: str) -> bool:
+        return path in self.config_paths
+
+    def locate(self, path: str, new: bool) -> Callable[[], Post | PostError] | None:
+        """Whether Jekyll reads this existing file as a post, by the walk's own rules,
+        asked of the one file: inside a post folder the last scan read, no dot file or dot
+        folder on the way, no symlinked folder (the walk enters neither), through
+        EntryFilter, with a dated name (any name in ``_drafts``)."""
+        if new and self.wildcard_defaults:
+            raise FullReadNeeded(f"{path} is new, and `defaults:` globs may match it")
+        source = self.config.source
+        folder = os.path.dirname(path)
+        while folder not in self.post_folders:
+            if len(folder) <= len(source) or folder == os.path.dirname(folder):
+                return None
+            folder = os.path.dirname(folder)
+        directory, kind, draft = self.post_folders[folder]
+        entry = path[len(folder) + 1:]
+        parts = entry.split("/")
+        if any(part.startswith(".") for part in parts):
+            return None
+        inner = folder
+        for part in parts[:-1]:
+            inner = os.path.join(inner, part)
+            if os.path.islink(inner):
+                return None
+        if not os.path.isfile(path):
+            return None
+        walker = _Walker(self.config)
+        if not walker.filter([entry], folder[len(source):]):
+            return None
+        if not (DATELESS_FILENAME if draft else DATE_FILENAME).match(entry):
+            return None
+        found = walker.found(directory, kind, entry, draft)
+        return lambda: self.read(found)
 
 
 # _config.yml ------------------------------------------------------------------------------
@@ -292,6 +347,11 @@ def local_timezone() -> dt.tzinfo:
 # Discovery ------------------------------------------------------------------------------
 
 
+# A folder Jekyll reads posts from: (the folder above it, as the walk names it with a
+# leading "/"; "_posts" or "_drafts"; whether its files are drafts).
+PostFolder = tuple[str, str, bool]
+
+
 @dataclass(frozen=True)
 class FoundPost:
     """A file Jekyll reads as a post (or a draft)."""
@@ -322,6 +382,7 @@ class _Walker:
         self.with_source: dict[str, str] = {}  # pattern -> File.join(source, pattern)
         self.asked_disk = False
         self.filter_key = (self.source, repr(config.include), repr(self.exclude))
+        self.post_folders: dict[str, PostFolder] = {}
 
     def read_directories(self, directory: str) -> Iterator[FoundPost]:
         base = _file_join(self.source, directory) if directory else self.source
@@ -372,6 +433,7 @@ class _Walker:
         base = _file_join(self.source, directory, folder)
         if not os.path.isdir(base):
             return []
+        self.post_folders[base] = (directory, folder, folder == DRAFTS_DIR)
         found: list[str] = []
         _walk_files(base, "", found)
         base_directory = base[len(self.source):] if base.startswith(self.source) else base

@@ -128,6 +128,26 @@ class ParseCache:
             self._dirty = True
         return result
 
+    def refresh(self, path: Path, read: Read) -> ReadResult:
+        """Outside a scan: ``read()`` a file the watcher says changed, kept as :meth:`read`
+        keeps results (whatever its stat key says: a same-tick rewrite keeps the key)."""
+        self.forget(path)
+        result = read()
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return result
+        changed_at = max(stat.st_mtime_ns, stat.st_ctime_ns) / 1e9
+        if self._clock() - changed_at >= self._settle_s:
+            self._entries[str(path)] = (stat_key(stat), result, None)
+            self._dirty = True
+        return result
+
+    def forget(self, path: Path) -> None:
+        """Outside a scan: drop what is known of a file (deleted, or about to be re-read)."""
+        if self._entries.pop(str(path), None) is not None:
+            self._dirty = True
+
     def finish(self) -> None:
         """End the scan: keep only the files it saw."""
         if self._seen.keys() != self._entries.keys():

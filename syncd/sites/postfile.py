@@ -140,7 +140,7 @@ def separate_url_clashes(posts: list[Post], advice: str) -> tuple[list[Post], li
     errors = []
     for post in posts:
         if post.source in clashing:
-            others = ", ".join(p.source for p in clashing[post.source] if p is not post)
+            others = ", ".join(sorted(p.source for p in clashing[post.source] if p is not post))
             errors.append(PostError(source=post.source, path=post.path,
                                     reason=f"has the same URL as {others} "
                                            f"({post.canonical_url}); {advice}"))
