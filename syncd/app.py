@@ -31,6 +31,7 @@ from syncd.edits import (
 from syncd.engine import POST, PlanItem, Rules, plan
 from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
 from syncd.ledger import ADOPTED, POSTED, Entry, Ledger, ledger_lock, now_iso, write_lock
+from syncd.memory import batch
 from syncd.model import Post, SiteScan
 from syncd.sites import read_site
 from syncd.sites.parsecache import ParseCache
@@ -61,6 +62,7 @@ def make_plan(config: Config, now: dt.datetime | None = None) -> PlanResult:
         ledger.close()
 
 
+@batch
 def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
            backfill: bool = False,
            settled: Callable[[Path], bool] | None = None,
@@ -397,6 +399,7 @@ def _named_readable(items: list[PlanItem], sources: list[str]) -> list[PlanItem]
 ADOPTABLE = {"new", "first-run", "rate-limit"}
 
 
+@batch
 def adopt(config: Config, sources: list[str], medium_url: str | None = None,
           now: dt.datetime | None = None) -> list[Entry]:
     """Record posts as already handled, without posting them, in one batch write.

@@ -28,6 +28,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
 from syncd.ledger import ADOPTED, FAILED, POSTED, Entry
+from syncd.memory import batch
 from syncd.model import Post, PostError, SiteScan, text_fingerprint
 
 POST = "post"
@@ -74,6 +75,7 @@ class PlanItem:
         }
 
 
+@batch
 def plan(
     scan: SiteScan, entries: Mapping[str, Entry], now: dt.datetime, rules: Rules,
     only: Collection[str] | None = None,

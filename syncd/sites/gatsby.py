@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from syncd.errors import SyncdError
+from syncd.memory import batch
 from syncd.model import Post, PostError, SiteScan, source_digest, text_fingerprint
 from syncd.sites.live import FullReadNeeded, scan_of
 from syncd.sites.parsecache import ParseCache, reader_identity
@@ -126,6 +127,7 @@ class GatsbySite:
         return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) \
             else path.as_posix()
 
+    @batch
     def scan(self, cache: ParseCache | None = None) -> list[Post | PostError]:
         """Every post file's read result, in the order gatsby-source-filesystem finds them."""
         self.fingerprints = cache is not None and not cache.read_only

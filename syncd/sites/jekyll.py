@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from syncd.errors import SyncdError
+from syncd.memory import batch
 from syncd.model import Post, PostError, SiteScan, source_digest, text_fingerprint
 from syncd.sites import ruby
 from syncd.sites.live import FullReadNeeded, scan_of
@@ -151,6 +152,7 @@ class JekyllSite:
         except PostReadError as exc:
             return PostError(source=found.source, path=found.path, reason=str(exc))
 
+    @batch
     def scan(self, cache: ParseCache | None = None) -> list[Post | PostError]:
         """Every post file's read result, in Jekyll's reading order."""
         self.fingerprints = cache is not None and not cache.read_only

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from syncd.atomic import replace_file
+from syncd.memory import batch
 from syncd.model import Post, PostError
 from syncd.sites import ruby
 
@@ -164,6 +165,7 @@ class ParseCache:
         return (self.store is not None and not self.read_only and self._identity is not None
                 and self._dirty)
 
+    @batch
     def save(self) -> None:
         """Write the store, if it has one and learnt something; call under the ledger's write
         lock. A failure is logged, never raised: the store only saves time."""
