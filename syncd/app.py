@@ -143,6 +143,7 @@ def locked_pass(
     hold_posts: str | None = None,
     cache: ParseCache | None = None,
     site: Callable[[], tuple[SiteScan, Collection[str] | None]] | None = None,
+    known_user: KnownUser | None = None,
 ) -> PassReport:
     """A pass by the holder of ``ledger_lock`` (``--once`` or the service).
 
@@ -152,7 +153,8 @@ def locked_pass(
     is the service's parse cache (the service saves it); without it the one beside the
     ledger is read and, unless ``dry_run``, written back. ``site`` (the service's), called
     under the write lock, gives the scan and the sources to judge (None: all of them)
-    instead of a read of the whole site.
+    instead of a read of the whole site; ``known_user`` (the service's) spares asking
+    Medium whose token it is on every pass.
     """
     from syncd.events import EventHook
     from syncd.sync import run_pass
@@ -176,7 +178,7 @@ def locked_pass(
                     "%s: %d post files, %d due", config.site.root, files, due_count)
             client, user_id = None, None
             if hold_posts is None and any(item.action == POST for item in items):
-                client, user_id = connect(config, environ)
+                client, user_id = connect(config, environ, known_user)
             try:
                 return run_pass(
                     items, ledger=ledger, client=client, user_id=user_id,
@@ -220,12 +222,38 @@ def refuse_first_run_flood(config: Config, items: list[PlanItem]) -> None:
     )
 
 
-def connect(config: Config, environ: Mapping[str, str]) -> tuple[MediumClient, str]:
-    """A client with the configured token, and the token's user id (GET /me)."""
+class KnownUser:
+    """For the service: whose token it is, asked of Medium (GET /me) once per token and
+    ``[medium]`` settings rather than once per save. The client itself is new for each
+    pass: reusing a connection Medium closed while idle would leave a create in doubt."""
+
+    def __init__(self) -> None:
+        self._key: tuple[object, ...] | None = None
+        self.user_id: str | None = None
+
+    def recall(self, key: tuple[object, ...]) -> str | None:
+        return self.user_id if key == self._key else None
+
+    def remember(self, key: tuple[object, ...], user_id: str) -> None:
+        self._key, self.user_id = key, user_id
+
+    def forget(self) -> None:
+        """After a refused token or an unreachable Medium: ask again next time."""
+        self._key = self.user_id = None
+
+
+def connect(config: Config, environ: Mapping[str, str],
+            known: KnownUser | None = None) -> tuple[MediumClient, str]:
+    """A client with the configured token, and the token's user id (GET /me, unless
+    ``known`` remembers it for this token)."""
     from syncd.medium import MediumClient, MediumError, TokenRefused
 
     token = read_token(config, environ)
     client = MediumClient(config.medium.api_url, token, config.medium.timeout_s)
+    key = (token, config.medium)
+    user_id = known.recall(key) if known is not None else None
+    if user_id is not None:
+        return client, user_id
     try:
         user = client.me()
         if config.medium.publication_id:
@@ -246,6 +274,8 @@ def connect(config: Config, environ: Mapping[str, str]) -> tuple[MediumClient, s
         raise MediumUnreachable(f"cannot reach Medium at {config.medium.api_url}: {exc.message}") \
             from None
     log.info("authenticated as @%s", user.username)
+    if known is not None:
+        known.remember(key, user.id)
     return client, user.id
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from syncd.app import locked_pass
+from syncd.app import KnownUser, locked_pass
 from syncd.config import Config, load_config
 from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
 from syncd.ledger import POSTED, Ledger, ledger_lock, write_lock
@@ -80,6 +80,7 @@ class Service:
         self.judge_all = True  # the next pass judges every post, not only the changed ones
         self.changed_paths: set[str] = set()
         self.still_due: set[str] = set()  # sources the last passes left due or deferred
+        self.known_user = KnownUser()
         self.watcher: SiteWatcher | None = None
         now = time.monotonic()
         self.pass_due_at: float | None = now  # the catch-up pass
@@ -234,10 +235,12 @@ class Service:
         try:
             report = locked_pass(self.config, self.environ, settled=self._settled,
                                  should_stop=lambda: self.signals.stop, hold_posts=hold,
-                                 cache=self.parse_cache, site=self._site)
+                                 cache=self.parse_cache, site=self._site,
+                                 known_user=self.known_user)
         except SyncdError as exc:
             # What this pass judged is unknown to the next one: it judges everything.
             self.judge_all = True
+            self.known_user.forget()
             self._pass_failed(exc)
         else:
             self.still_due = report.still_due()

@@ -465,6 +465,8 @@ def test_a_save_is_judged_alone_and_a_refused_post_is_retried_with_the_next_save
              what="the refused post, sent again with the next save")
     assert "judging 1 changed posts and 1 still due" in daemon.log()
     assert sorted(settle(sandbox)) == ["First", "Later", "Refused"]
+    # Medium was asked whose token it is once, not once per pass.
+    assert daemon.log().count("authenticated as") == 1
     assert daemon.stop() == 0
 
 
