@@ -196,16 +196,14 @@ def test_ledger_file_is_json_with_one_record_per_line(tmp_path: Path) -> None:
 def test_opening_and_listing_read_the_file_once_and_never_serve_a_stale_copy(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import syncd.ledger as ledger_module
-    from syncd.ledger import AtomicJSONStorage
 
     path = tmp_path / "l.json"
     Ledger(path).put(Entry(canonical_url="https://e.com/1", source="1.md", state=POSTED))
-    ledger_module._PARSED.clear()  # as a fresh process finds it
-    ledger_module._ENTRIES.clear()
+    ledger_module._ENTRIES.clear()  # as a fresh process finds it
     reads: list[int] = []
-    real_parse = AtomicJSONStorage._parse
-    monkeypatch.setattr(AtomicJSONStorage, "_parse",
-                        lambda self: (reads.append(1), real_parse(self))[1])
+    real_read = ledger_module._read_file
+    monkeypatch.setattr(ledger_module, "_read_file",
+                        lambda path: (reads.append(1), real_read(path))[1])
     assert list(Ledger(path).entries()) == ["https://e.com/1"]
     assert len(reads) == 1
     opened = Ledger(path)
@@ -224,7 +222,6 @@ def test_what_this_process_remembers_of_the_ledger_never_hides_another_writer(
     assert len(Ledger(path).entries()) == 50
     ledger.put(Entry(canonical_url="https://e.com/7", source="7.md", state=FAILED, error="x"))
     remembered = Ledger(path).entries()
-    ledger_module._PARSED.clear()
     ledger_module._ENTRIES.clear()
     assert Ledger(path).entries() == remembered
     assert remembered["https://e.com/7"].state == FAILED
