@@ -15,7 +15,8 @@ from sitekit import make_site, run_syncd, write_config
 
 import syncd.ledger as ledger_module
 from syncd.errors import LedgerError
-from syncd.ledger import FAILED, POSTED, POSTING, Entry, Ledger
+from syncd.ledger import FAILED, POSTED, POSTING, Entry, Ledger, write_lock
+from syncd.sandbox import Sandbox
 
 A = Entry(canonical_url="https://e.com/a", source="a.md", state=POSTED, title="A")
 B = Entry(canonical_url="https://e.com/b", source="b.md", state=POSTING, title="B")
@@ -328,3 +329,65 @@ def test_a_reader_racing_compactions_never_sees_the_ledger_go_back(tmp_path: Pat
     finally:
         writer.kill()
         writer.wait()
+
+
+@pytest.fixture
+def blog(tmp_path: Path, sandbox: Sandbox) -> Path:
+    make_site(tmp_path / "site")
+    return write_config(tmp_path, sandbox.api_url, publish_status="public")
+
+
+def test_a_dry_run_writes_no_journal_and_a_pass_leaves_none(
+        blog: Path, tmp_path: Path, sandbox: Sandbox) -> None:
+    env = {"MEDIUM_TOKEN": TEST_TOKEN}
+    state = tmp_path / "state"
+    path = state / "ledger.json"
+    dry = run_syncd("--once", "--dry-run", "--config", str(blog), env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert not path.exists() and not journal_of(path).exists()
+
+    first = run_syncd("--once", "--config", str(blog), env=env)
+    assert first.returncode == 0, first.stderr
+    assert not journal_of(path).exists()
+    assert len(stored_posts(path)) == 3
+    after_first = path.read_bytes()
+
+    (tmp_path / "site" / "_posts" / "2025-09-01-fourth.md").write_text(
+        "---\ntitle: Fourth\n---\nNew.\n", encoding="utf-8")
+    dry = run_syncd("--once", "--dry-run", "--config", str(blog), env=env)
+    assert "1 would be posted" in dry.stderr
+    assert path.read_bytes() == after_first and not journal_of(path).exists()
+    second = run_syncd("--once", "--config", str(blog), env=env)
+    assert second.returncode == 0, second.stderr
+    assert not journal_of(path).exists()
+    stored = stored_posts(path)
+    assert len(stored) == 4 and {doc["state"] for doc in stored.values()} == {POSTED}
+    # The last good copy: the ledger as the second pass found it.
+    assert (state / "ledger.json.bak").read_bytes() == after_first
+    assert len(sandbox.posts()) == 4
+
+
+def test_commands_see_what_a_killed_pass_left_in_the_journal(
+        blog: Path, tmp_path: Path, sandbox: Sandbox) -> None:
+    """The journal a crash leaves (not folded in) is the ledger too: status shows its entry
+    in doubt, the next pass does not post it, resolve settles it and folds the journal."""
+    env = {"MEDIUM_TOKEN": TEST_TOKEN}
+    path = tmp_path / "state" / "ledger.json"
+    assert run_syncd("--once", "--config", str(blog), env=env).returncode == 0
+    source = "_posts/2025-09-01-fourth.md"
+    (tmp_path / "site" / source).write_text("---\ntitle: Fourth\n---\nNew.\n", encoding="utf-8")
+    url = "https://blog.example/2025/09/01/fourth.html"
+    with write_lock(path):
+        Ledger(path).record(Entry(canonical_url=url, source=source, state=POSTING))
+    status = json.loads(run_syncd("status", "--json", "--config", str(blog)).stdout)
+    assert {p["source"]: p["state"] for p in status["posts"]}[source] == "in-doubt"
+    plan = json.loads(run_syncd("plan", "--json", "--config", str(blog)).stdout)
+    assert {i["source"]: i["reason"] for i in plan}[source] == "in-doubt"
+    again = run_syncd("--once", "--config", str(blog), env=env)
+    assert again.returncode == 1 and "in doubt" in again.stderr
+    assert len(sandbox.posts()) == 3
+    assert not journal_of(path).exists()  # folded in by that pass
+    resolved = run_syncd("resolve", source, "--not-posted", "--config", str(blog))
+    assert resolved.returncode == 0, resolved.stderr
+    assert run_syncd("--once", "--config", str(blog), env=env).returncode == 0
+    assert len(sandbox.posts()) == 4
