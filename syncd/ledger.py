@@ -18,9 +18,13 @@ sees in it (``content_fingerprint``) and a cheap hash of the source it came from
 (``source_hash``); ``seen_change`` is the source hash of an edit already reported, so each
 edit is announced once.
 
-Files. The ledger file (``ledger.json``) is rewritten atomically (temp file, fsync, rename,
-fsync of the folder), so a crash never leaves a cut file, and it carries a schema version.
-A pass does not rewrite it for each post: it *records* the intent and then the outcome as
+Files. The ledger file (``ledger.json``, in TinyDB's JSON layout, one document per line) is
+rewritten atomically (temp file, fsync, rename, fsync of the folder), so a crash never leaves
+a cut file, and it carries a schema version. A rewrite is made from the ``Entry`` objects
+this process holds (a field this syncd does not know is not kept), never from a parse of the
+file it replaces; only those objects stay in memory, under the stat keys of the file and its
+journal (see ``_ENTRIES``).
+A pass does not rewrite the file for each post: it *records* the intent and then the outcome as
 lines appended to the *journal* beside it (``ledger.json.journal``), each line one JSON
 object, ``{"put": <entry>}`` or ``{"remove": <canonical URL>}``, written with one ``write``
 and fsynced before the call returns. The ledger is the file with its journal replayed over
@@ -50,9 +54,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
-
-from tinydb import TinyDB
-from tinydb.storages import Storage
 
 from syncd.atomic import fsync_folder, replace_file
 from syncd.errors import LedgerError
@@ -137,29 +138,6 @@ class _Files:
     changes: list[Change]  # the journal's whole lines, in order
     torn: bool  # the journal ends with a line cut short
 
-    def replayed(self) -> dict[str, Any] | None:
-        """The file's document with the journal applied: a put replaces the document with
-        its canonical URL or adds one under the next id; a remove deletes it."""
-        if not self.changes:
-            return self.data
-        data = dict(self.data or {})
-        table = dict(data.get(POSTS_TABLE) or {})
-        ids = {doc.get("canonical_url"): doc_id for doc_id, doc in table.items()}
-        next_id = max((int(doc_id) for doc_id in table if doc_id.isdigit()), default=0) + 1
-        for kind, value in self.changes:
-            if kind == PUT:
-                doc_id = ids.get(value["canonical_url"])
-                if doc_id is None:
-                    doc_id = ids[value["canonical_url"]] = str(next_id)
-                    next_id += 1
-                table[doc_id] = value
-            else:
-                doc_id = ids.pop(value, None)
-                if doc_id is not None:
-                    del table[doc_id]
-        data[POSTS_TABLE] = table
-        return data
-
 
 def _read_files(path: Path) -> _Files:
     """The ledger file, then its journal; again if the file was replaced in between.
@@ -187,13 +165,11 @@ def _read_file(path: Path) -> tuple[StatKey | None, dict[str, Any] | None]:
     try:
         with path.open("rb") as handle:
             key = _key_of(os.fstat(handle.fileno()))
-            raw = handle.read()
+            text = handle.read().decode("utf-8")  # the bytes go at once: 4 MB less at the peak
     except FileNotFoundError:
         return None, None
     except OSError as exc:
         raise LedgerError(f"ledger {path} cannot be read: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise LedgerError(f"ledger {path} cannot be read: {exc}") from None
     if not text.strip():
@@ -273,69 +249,46 @@ def _check_document(path: Path, data: dict[str, Any]) -> None:
         )
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage for the rewrites: it reads the ledger (the file with its journal
-    replayed) and replaces the file atomically instead of truncating it in place."""
-
-    def __init__(self, path: str) -> None:
-        self.path = Path(path)
-        self._backed_up = False
-
-    def read(self) -> dict[str, Any] | None:
-        return _read_files(self.path).replayed()
-
-    def write(self, data: dict[str, Any]) -> None:
-        self.replace(_encode(data).encode("utf-8"))
-
-    def replace(self, encoded: bytes, last_good: bytes | None = None) -> None:
-        """Make the file hold ``encoded``; before this storage's first write, keep the ledger
-        as it was beside it: ``last_good`` when given, else the file as it is."""
-        try:
-            if not self._backed_up:
-                self._keep_last_good_copy(last_good)
-            replace_file(self.path, encoded)
-        except OSError as exc:
-            _ENTRIES.pop(self.path, None)
-            raise LedgerError(
-                f"cannot write the ledger {self.path}: {exc.strerror or exc}. Nothing more is "
-                "posted until it can be written (free disk space, or fix the folder's "
-                "permissions)"
-            ) from None
-
-    def _keep_last_good_copy(self, content: bytes | None) -> None:
-        if content is None and self.path.exists():
-            content = self.path.read_bytes()
-        if content is not None:
-            replace_file(self.backup_path, content)
-        self._backed_up = True
-
-    @property
-    def backup_path(self) -> Path:
-        return backup_path(self.path)
-
-    def close(self) -> None:
-        pass
-
-
 # The entries of each ledger as this process last read or changed it, under the stat keys of
 # the file and its journal: a service pass, or a command's second look, does not parse 4 MB
-# of JSON again. Only the Entry objects are kept, not the parsed documents: a rewrite (rare:
-# adopt, resolve, ack, a compaction) reads the file again. The file is only ever replaced by
-# a rename and the journal only appended to, so a change by another process changes a key.
+# of JSON again, and a rewrite or a compaction writes them without reading the file. Only
+# the Entry objects are kept, not the parsed documents. The file is only ever replaced by a
+# rename and the journal only appended to, so a change by another process changes a key.
 _ENTRIES: dict[Path, tuple[FilesKey, dict[str, Entry]]] = {}
 _DOCUMENT = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
-def _encode(data: dict[str, Any]) -> str:
-    """The whole ledger as JSON, one record per line, in the tables' order (ascending ids,
-    as TinyDB keeps them): C-encoder speed, readable diffs."""
+def _encoded(entries: Mapping[str, Entry]) -> Iterator[bytes]:
+    """The ledger file for these entries, in pieces: TinyDB's layout (tables by name,
+    documents by id), one document per line for readable diffs, ids in the entries' order.
+
+    Made from the ``Entry`` objects, never from a parse of the old file, and a few hundred
+    lines at a time: a rewrite (after each of the service's passes, the compaction) then
+    allocates little, where parsing and encoding the whole 4 MB file churned through
+    40 MB that the allocator kept as resident memory."""
     encode = _DOCUMENT.encode
-    tables = []
-    for name in sorted(data):
-        rows = [f"{encode(str(doc_id))}: {encode(doc)}" for doc_id, doc in data[name].items()]
-        body = "{\n" + ",\n".join(rows) + "\n}" if rows else "{}"
-        tables.append(f"{encode(name)}: {body}")
-    return "{\n" + ",\n".join(tables) + "\n}\n"
+    yield (f'{{\n"{META_TABLE}": {{\n"1": {encode({"schema": SCHEMA_VERSION})}\n}},\n'
+           f'"{POSTS_TABLE}": {{').encode()
+    rows: list[str] = []
+    separator = "\n"
+    for number, entry in enumerate(entries.values(), 1):
+        rows.append(f'"{number}": {encode(_document(entry))}')
+        if len(rows) == _ROWS_PER_PIECE:
+            yield (separator + ",\n".join(rows)).encode("utf-8")
+            rows.clear()
+            separator = ",\n"
+    if rows:
+        yield (separator + ",\n".join(rows)).encode("utf-8")
+    yield b"\n}\n}\n" if entries else b"}\n}\n"
+
+
+_ROWS_PER_PIECE = 500
+
+
+def _file_pieces(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while piece := handle.read(1 << 20):
+            yield piece
 
 
 def _journal_lines(changes: list[Change]) -> bytes:
@@ -401,17 +354,15 @@ class Ledger:
 
     ``record``, ``record_many`` and ``record_removal`` append to the journal (cheap: a pass's
     intent and outcome); ``put``, ``put_many``, ``rekey`` and ``remove`` rewrite the file,
-    folding the journal in first; ``compact`` folds it in alone.
+    after folding the journal in; ``compact`` folds it in alone.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.journal_path = journal_path(path)
-        self._db = TinyDB(str(path), storage=AtomicJSONStorage)
-        self._storage: AtomicJSONStorage = self._db.storage
-        self._posts = self._db.table(POSTS_TABLE, cache_size=0)
         self._journal_fd: int | None = None  # the journal this Ledger appends to
         self._journal_size = 0  # its size after this Ledger's last append
+        self._backed_up = False  # the last good copy is kept (before the first rewrite)
         self._check_schema()
 
     @property
@@ -446,10 +397,6 @@ class Ledger:
         if files.key[0] is not None:
             _ENTRIES[self.path] = (files.key, entries)
         return entries
-
-    def _ensure_meta(self) -> None:
-        if not self.path.exists():
-            self._db.table(META_TABLE).insert({"schema": SCHEMA_VERSION})
 
     def entries(self) -> dict[str, Entry]:
         """Every entry by canonical URL, from one read of the files (or none, when they are
@@ -516,7 +463,9 @@ class Ledger:
             self._close_journal()
         if self.journal_path.exists():
             self.compact()
-        self._ensure_meta()  # a journal never exists without the file
+        if not self.path.exists():
+            self._rewrite({})  # a journal never exists without the file
+            _ENTRIES[self.path] = ((_stat_key(self.path), None), {})
         before = _files_key(self.path)
         known = _ENTRIES.get(self.path)
         try:
@@ -565,25 +514,22 @@ class Ledger:
     def compact(self) -> None:
         """Fold the journal into the file with one atomic rewrite, then remove it (a crash
         in between is harmless: replaying it again changes nothing). Without a journal,
-        nothing to do."""
+        nothing to do. Call it under the write lock."""
         own = self._journal_fd is not None and self._journal_is_ours()
         self._close_journal()
         if not self.journal_path.exists():
             return
-        known = _ENTRIES.get(self.path)
-        files = _read_files(self.path)
-        if files.key[1] is None:
+        key, entries, changes, torn = self._folded()
+        if key[1] is None:
             return
-        if files.torn:
+        if torn:
             log.warning("%s: its last line was cut short by a crash (nothing was sent for it): "
                         "dropped", self.journal_path)
-        if files.changes:
-            data = files.replayed()
-            assert data is not None
-            encoded = _encode(data).encode("utf-8")
-            # The ledger as it was before this Ledger changed it: the file with a journal
-            # some other writer left (a crash, a failed compaction), or the file alone.
-            self._storage.replace(encoded, last_good=None if own else encoded)
+        if changes:
+            # The ledger as it was before this Ledger changed it: the file alone when the
+            # journal is this Ledger's own; with a journal another writer left (a crash, a
+            # failed compaction), what is written now.
+            self._rewrite(entries, keep=None if own else entries)
         try:
             self.journal_path.unlink(missing_ok=True)
         except OSError as exc:
@@ -593,10 +539,22 @@ class Ledger:
                 f"{self.path}: {exc.strerror or exc}"
             ) from None
         fsync_folder(self.path.parent)
-        if known is not None and known[0] == files.key:
-            _ENTRIES[self.path] = ((_stat_key(self.path), None), known[1])
-        else:
-            _ENTRIES.pop(self.path, None)
+        _ENTRIES[self.path] = ((_stat_key(self.path), None), entries)
+
+    def _folded(self) -> tuple[FilesKey, dict[str, Entry], list[Change], bool]:
+        """The files' key, the entries they hold, and the journal's changes and cut-short
+        tail. The file is parsed only if this process does not know its entries already
+        (the service's own passes: it reads the small journal alone)."""
+        key = _files_key(self.path)
+        known = _ENTRIES.get(self.path)
+        if key is not None and known is not None and known[0] == key:
+            journal_key, changes, torn = _read_journal(self.journal_path, self.path)
+            if journal_key == key[1]:
+                return key, known[1], changes, torn
+        files = _read_files(self.path)
+        if files.data is not None:
+            _check_document(self.path, files.data)
+        return files.key, _entries_of(files, self.path), files.changes, files.torn
 
     # Rewrites of the whole file ------------------------------------------------------------
 
@@ -605,44 +563,61 @@ class Ledger:
         self.put_many([entry])
 
     def put_many(self, entries: Iterable[Entry]) -> None:
-        """Insert or replace many entries in one read and one atomic rewrite."""
+        """Insert or replace many entries in one atomic rewrite."""
         given = {e.canonical_url: e for e in entries}
-        batch = {url: _document(e) for url, e in given.items()}
-        if not batch:
+        if given:
+            self._change(lambda current: current.update(given))
+
+    def rekey(self, moves: Iterable[tuple[str, Entry]]) -> None:
+        """Record posts under new canonical URLs, in one write: (old URL, new entry) pairs;
+        each keeps its place in the file."""
+        replacements = dict(moves)
+        if not replacements:
             return
-        self.compact()
-        self._ensure_meta()
-        before = _files_key(self.path)
-        known = _ENTRIES.get(self.path)
 
-        def merge(table: dict[int, Any]) -> None:
-            pending = dict(batch)
-            for doc_id, doc in table.items():
-                replacement = pending.pop(doc.get("canonical_url"), None)
-                if replacement is not None:
-                    table[doc_id] = replacement
-            next_id = max(table, default=0) + 1
-            for offset, doc in enumerate(pending.values()):
-                table[next_id + offset] = doc
+        def move(current: dict[str, Entry]) -> None:
+            moved = [replacements.get(url, entry) for url, entry in current.items()]
+            current.clear()
+            current.update((entry.canonical_url, entry) for entry in moved)
 
-        self._rewrite(merge)
-        after = _files_key(self.path)
-        if known is not None and before is not None and known[0] == before and after:
-            # Under the write lock nobody else wrote in between: the known entries plus
-            # these are the file's entries now.
-            _ENTRIES[self.path] = (after, {**known[1], **given})
+        self._change(move)
 
-    def _rewrite(self, change: Callable[[dict[int, Any]], None]) -> None:
-        """One read-modify-write of the posts table (TinyDB's own primitive for it).
+    def remove(self, canonical_url: str) -> None:
+        """Forget the entry for ``canonical_url`` in one durable rewrite."""
+        self._change(lambda current: current.pop(canonical_url, None))
+
+    def _change(self, change: Callable[[dict[str, Entry]], object]) -> None:
+        """One read-modify-write of the whole file, under the write lock.
 
         The journal is folded in by a compaction of its own first: a rewrite that folded
         it in along with its own changes, and were then stopped before removing it, would
         leave the journal's older changes to be replayed over its own.
         """
         self.compact()
-        _ENTRIES.pop(self.path, None)
-        self._posts._update_table(change)
-        self._posts._next_id = None
+        entries = dict(self._current())
+        change(entries)
+        self._rewrite(entries)
+        _ENTRIES[self.path] = ((_stat_key(self.path), None), entries)
+
+    def _rewrite(self, entries: Mapping[str, Entry],
+                 keep: Mapping[str, Entry] | None = None) -> None:
+        """Replace the file with these entries. Before this Ledger's first rewrite, keep the
+        ledger as it was beside it (the last good copy): ``keep``, else the file."""
+        try:
+            if not self._backed_up:
+                if keep is not None:
+                    replace_file(backup_path(self.path), _encoded(keep))
+                elif self.path.exists():
+                    replace_file(backup_path(self.path), _file_pieces(self.path))
+                self._backed_up = True
+            replace_file(self.path, _encoded(entries))
+        except OSError as exc:
+            _ENTRIES.pop(self.path, None)
+            raise LedgerError(
+                f"cannot write the ledger {self.path}: {exc.strerror or exc}. Nothing more is "
+                "posted until it can be written (free disk space, or fix the folder's "
+                "permissions)"
+            ) from None
 
     def sweep_temp_files(self) -> int:
         """Remove temp files a killed writer left beside the ledger; call under the lock."""
@@ -652,33 +627,8 @@ class Ledger:
             removed += 1
         return removed
 
-    def rekey(self, moves: Iterable[tuple[str, Entry]]) -> None:
-        """Record posts under new canonical URLs, in one write: (old URL, new entry) pairs."""
-        replacements = {old_url: _document(entry) for old_url, entry in moves}
-        if not replacements:
-            return
-
-        def move(table: dict[int, Any]) -> None:
-            for doc_id, doc in table.items():
-                replacement = replacements.get(doc.get("canonical_url"))
-                if replacement is not None:
-                    table[doc_id] = replacement
-
-        self._rewrite(move)
-
-    def remove(self, canonical_url: str) -> None:
-        """Forget the entry for ``canonical_url`` in one durable rewrite."""
-
-        def drop(table: dict[int, Any]) -> None:
-            for doc_id in [i for i, doc in table.items()
-                           if doc.get("canonical_url") == canonical_url]:
-                del table[doc_id]
-
-        self._rewrite(drop)
-
     def close(self) -> None:
         self._close_journal()
-        self._db.close()
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Entry))
