@@ -367,6 +367,45 @@ def test_a_dry_run_writes_no_journal_and_a_pass_leaves_none(
     assert len(sandbox.posts()) == 4
 
 
+def test_a_pass_killed_right_after_its_intent_leaves_the_post_in_doubt(
+        blog: Path, tmp_path: Path, sandbox: Sandbox) -> None:
+    """SIGKILL of a real ``syncd --once`` as soon as its intent line is in the journal: the
+    next commands find the post in doubt, and the next pass does not send it again."""
+    env = {"MEDIUM_TOKEN": TEST_TOKEN}
+    path = tmp_path / "state" / "ledger.json"
+    sandbox.add_fault(path="/v1/users/*/posts", delay_s=0.5, times=10)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syncd", "--once", "--config", str(blog)],
+        env={"PATH": "", "HOME": str(tmp_path), "LANG": "C.UTF-8", "TZ": "UTC", **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while b'"posting"' not in (journal_of(path).read_bytes()
+                                   if journal_of(path).exists() else b""):
+            assert time.monotonic() < deadline and proc.poll() is None, "no intent recorded"
+            time.sleep(0.001)
+        proc.kill()
+    finally:
+        proc.kill()
+        proc.wait()
+    intent = json.loads(journal_of(path).read_text(encoding="utf-8").splitlines()[0])["put"]
+    assert intent["state"] == POSTING and intent["source"] == DUE_FIRST
+    status = json.loads(run_syncd("status", "--json", "--config", str(blog)).stdout)
+    assert {p["source"]: p["state"] for p in status["posts"]} == {DUE_FIRST: "in-doubt"}
+    time.sleep(1)  # the emulator may still create the post it was holding
+    created = len(sandbox.posts())
+    again = run_syncd("--once", "--config", str(blog), env=env)
+    assert again.returncode == 1, again.stderr
+    assert "still in doubt from an earlier pass" in again.stderr
+    assert not journal_of(path).exists()
+    assert stored_posts(path)[intent["canonical_url"]]["state"] == POSTING
+    titles = [p["request"]["title"] for p in sandbox.posts()]
+    assert len(titles) == created + 2 and "First steps" not in titles[created:]
+
+
+DUE_FIRST = "_posts/2024-01-05-first-steps.md"
+
+
 def test_commands_see_what_a_killed_pass_left_in_the_journal(
         blog: Path, tmp_path: Path, sandbox: Sandbox) -> None:
     """The journal a crash leaves (not folded in) is the ledger too: status shows its entry
