@@ -29,7 +29,7 @@ from syncd.edits import (
     unpack,
 )
 from syncd.engine import POST, PlanItem, Rules, plan
-from syncd.errors import AuthError, FirstRunRefused, MediumUnreachable, SyncdError
+from syncd.errors import AuthError, FirstRunRefused, LedgerError, MediumUnreachable, SyncdError
 from syncd.ledger import ADOPTED, POSTED, Entry, Ledger, ledger_lock, now_iso, write_lock
 from syncd.memory import batch
 from syncd.model import Post, SiteScan
@@ -191,9 +191,23 @@ def locked_pass(
                 if client is not None:
                     client.close()
         finally:
-            if save_cache:
-                cache.save()
-            ledger.close()
+            try:
+                if not dry_run:
+                    fold_journal(ledger)
+            finally:
+                if save_cache:
+                    cache.save()
+                ledger.close()
+
+
+def fold_journal(ledger: Ledger) -> None:
+    """End of a pass: fold what it recorded in the journal into the ledger file, so that
+    between passes the file alone is the ledger (backups, ``jq``). If that fails (a full
+    disk), the journal still holds everything, and the next pass or command folds it in."""
+    try:
+        ledger.compact()
+    except LedgerError as exc:
+        log.warning("the ledger's journal stays beside it for now: %s", exc)
 
 
 NEWEST_SHOWN = 5

@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def replace_file(path: Path, content: bytes, mode: int | None = None) -> None:
-    """Atomically make ``path`` hold ``content``; ``mode`` is set before any byte is written.
+def replace_file(path: Path, content: bytes | Iterable[bytes], mode: int | None = None) -> None:
+    """Atomically make ``path`` hold ``content`` (bytes, or pieces of them to write one after
+    the other); ``mode`` is set before any byte is written.
 
     The temporary file is ``.<name>.<random>`` beside ``path``, so a sweep can find what a
     killed writer left behind.
@@ -24,7 +26,11 @@ def replace_file(path: Path, content: bytes, mode: int | None = None) -> None:
         if mode is not None:
             os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
+            if isinstance(content, bytes):
+                handle.write(content)
+            else:
+                for piece in content:
+                    handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)

@@ -1,7 +1,8 @@
 """The executor: carries out a plan's ``post`` items against Medium and the ledger.
 
-For each due post, in date order: render it, durably record the intent (``posting``),
-send one create request, then record what the answer proves (see :mod:`syncd.medium`):
+For each due post, in date order: render it, durably record the intent (``posting``, one
+appended line in the ledger's journal, fsynced), send one create request, then record what
+the answer proves (see :mod:`syncd.medium`):
 ``posted``; ``failed`` (Medium refused it; a later pass tries again); ``in-doubt`` (never
 re-sent automatically); or, when nothing reached Medium, the ledger is put back as it was.
 A crash at any point leaves at worst a ``posting`` entry, which the next pass treats as in
@@ -249,7 +250,8 @@ def _report_edits(items: list[PlanItem], ledger: Ledger, dry_run: bool,
                 # Rendered this pass and found the same for a reader: no need to next time.
                 updates.append(replace(entry, seen_change=None, source_hash=current))
     if updates and not dry_run:
-        ledger.put_many(updates)
+        # Each update stands alone (a crash may keep some): journal lines, not a rewrite.
+        ledger.record_many(updates)
 
 
 def _post_one(
@@ -298,7 +300,7 @@ def _post_one(
         attempted_at=now_iso(),
         **baseline(rendered, item.post),
     )
-    ledger.put(intent)
+    ledger.record(intent)
     try:
         created = client.create_post(body, user_id=user_id, publication_id=medium.publication_id)
     except TokenRefused as exc:
@@ -314,7 +316,7 @@ def _post_one(
         log.warning("%s: not posted, Medium's daily limit: %s%s", item.source, exc.message, wait)
         return Outcome(item, "rate-limited", exc.message, retry_after=exc.retry_after)
     except Rejected as exc:
-        ledger.put(_replaced(intent, state=FAILED, error=f"{exc.status}: {exc.message}"))
+        ledger.record(_replaced(intent, state=FAILED, error=f"{exc.status}: {exc.message}"))
         log.error("%s: Medium refused the post (%s): %s", item.source, exc.status, exc.message)
         return Outcome(item, "failed", exc.message)
     except NotSent as exc:
@@ -322,7 +324,7 @@ def _post_one(
         log.error("%s: not sent: %s", item.source, exc.message)
         return Outcome(item, "not-sent", exc.message)
     except InDoubt as exc:
-        ledger.put(_replaced(intent, state=IN_DOUBT, error=exc.message))
+        ledger.record(_replaced(intent, state=IN_DOUBT, error=exc.message))
         log.error(
             "%s: IN DOUBT: %s. It may or may not be on Medium; syncd will not send it again. "
             "Check Medium, then `syncd resolve %s --medium-url URL` or `--not-posted`",
@@ -330,7 +332,7 @@ def _post_one(
         )
         return Outcome(item, "in-doubt", exc.message)
     try:
-        ledger.put(_posted(intent, created))
+        ledger.record(_posted(intent, created))
     except LedgerError:
         log.error(
             "%s: POSTED at %s, but the ledger cannot record it; it stays in doubt. Once the "
@@ -424,9 +426,9 @@ def _replaced(entry: Entry, **changes: Any) -> Entry:
 def _restore(ledger: Ledger, canonical_url: str, previous: Entry | None) -> None:
     """Undo an intent when the answer proves nothing was created."""
     if previous is None:
-        ledger.remove(canonical_url)
+        ledger.record_removal(canonical_url)
     else:
-        ledger.put(previous)
+        ledger.record(previous)
 
 
 def _token_place(medium: MediumConfig) -> str:

@@ -20,6 +20,13 @@ left. The random draws come from ``SYNCD_CRASH_SEED`` (default: a fresh seed). A
 message carries the seed and every kill's timing and outcome, to replay it; a passing run
 prints the same with a summary (``pytest -s``): how many kills landed where, how many left
 an in-doubt entry, and how many of those had been created on the emulator.
+
+A pass records intents and outcomes as lines appended to the ledger's journal and folds the
+journal into the ledger file when it ends; those writes are short, so the second test aims
+its kills at them: ``SYNCD_CRASH_JOURNAL_KILLS`` (default and minimum 30) kills of a process
+that records and compacts in a loop, inside long appends (cut short) and compactions (while
+the new file is written, or after its rename and before the journal's removal), each
+followed by the checks a crash must pass: nothing acknowledged lost, nothing half-read.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ from typing import Any
 from conftest import TEST_TOKEN
 from sitekit import make_site, run_syncd, write_config
 
+import syncd.ledger as ledger_module
+from syncd.errors import LedgerError
+from syncd.ledger import POSTED, POSTING, Entry, Ledger
 from syncd.sandbox import Sandbox
 
 KILLS = max(50, int(os.environ.get("SYNCD_CRASH_KILLS", "50")))
@@ -372,3 +382,185 @@ def test_kill_9_at_random_moments_never_posts_twice_nor_loses_a_post(tmp_path: P
         raise AssertionError(f"{exc}\n{tally.summary()}\n{tally.replay()}") from None
     print(tally.summary())
     print(tally.replay())
+
+
+# Kills aimed at the ledger's journal --------------------------------------------------------
+
+JOURNAL_KILLS = max(30, int(os.environ.get("SYNCD_CRASH_JOURNAL_KILLS", "30")))
+BIG_TITLE = 4 * 2**20  # every fourth intent is this long, so that a kill can cut its append
+
+RECORDER = r"""
+import sys
+from pathlib import Path
+from syncd.ledger import Entry, Ledger, write_lock
+path, n, big = Path(sys.argv[1]), int(sys.argv[2]), "x" * int(sys.argv[3])
+with write_lock(path):
+    ledger = Ledger(path)
+    print("ready", flush=True)
+    while True:
+        url, source = f"https://e.com/new/{n}", f"{n}.md"
+        title = big if n % 4 == 0 else f"Post {n}"
+        print(f"recording posting {n}", flush=True)
+        ledger.record(Entry(canonical_url=url, source=source, state="posting", title=title))
+        print(f"recorded posting {n}", flush=True)
+        ledger.record(Entry(canonical_url=url, source=source, state="posted", title=f"Post {n}"))
+        print(f"recorded posted {n}", flush=True)
+        if n % 3 == 2:
+            print("compacting", flush=True)
+            ledger.compact()
+            print("compacted", flush=True)
+        n += 1
+"""
+
+# Where a kill landed, as the files tell afterwards.
+CUT_APPEND = "inside an append (its line cut short)"
+FOLDED_NOT_REMOVED = "after a compaction's rename, before the journal's removal"
+MID_REWRITE = "while a compaction wrote the new file"
+ELSEWHERE = "between writes"
+UNREADABLE = "leaving a journal line that does not read"
+
+
+def kill_recorder(path: Path, first: int, rng: random.Random) -> tuple[dict[int, str], str]:
+    """Run a recorder from number ``first`` and SIGKILL it: aimed at a long append (as soon
+    as the journal grows), at a compaction (soon after its temp file appears), or at any
+    moment. Returns what it acknowledged (number to the last state whose record returned)
+    and the aim."""
+    aim = rng.choice(("append", "compaction", "anywhere"))
+    journal = path.with_name(path.name + ".journal")
+    proc = subprocess.Popen([sys.executable, "-c", RECORDER, str(path), str(first),
+                             str(BIG_TITLE)], stdout=subprocess.PIPE, text=True)
+    acknowledged: dict[int, str] = {}
+
+    def note(line: str) -> list[str]:
+        words = line.split()
+        if words[:1] == ["recorded"]:
+            acknowledged[int(words[2])] = words[1]
+        return words
+
+    def journal_size() -> int:
+        try:
+            return journal.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        if aim == "anywhere":
+            time.sleep(rng.uniform(0, 0.2))
+        while aim != "anywhere":
+            words = note(proc.stdout.readline())
+            assert words, "the recorder stopped"
+            if aim == "compaction" and words == ["compacting"]:
+                deadline = time.monotonic() + 0.5  # until it writes the new file
+                while not list(path.parent.glob(f".{path.name}.*")) \
+                        and time.monotonic() < deadline:
+                    pass
+                time.sleep(rng.uniform(0, 0.001))
+                break
+            if aim == "append" and words[:2] == ["recording", "posting"] \
+                    and int(words[2]) % 4 == 0:
+                size, deadline = journal_size(), time.monotonic() + 2
+                while journal_size() == size and time.monotonic() < deadline:
+                    pass
+                break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=PROCESS_TIMEOUT_S)
+        for line in proc.stdout.read().splitlines():
+            note(line)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return acknowledged, aim
+
+
+def where_it_landed(path: Path) -> str:
+    journal = path.with_name(path.name + ".journal")
+    if list(path.parent.glob(f".{path.name}.*")):
+        return MID_REWRITE
+    if not journal.exists():
+        return ELSEWHERE
+    raw = journal.read_bytes()
+    if raw and not raw.endswith(b"\n"):
+        return CUT_APPEND
+    stored = {doc["canonical_url"]: doc
+              for doc in json.loads(path.read_text(encoding="utf-8"))["posts"].values()}
+    try:
+        changes = [json.loads(line) for line in raw.splitlines()]
+    except ValueError:
+        return UNREADABLE  # the check that follows says what is wrong
+    replayed = dict(stored)
+    for change in changes:
+        if "put" in change:
+            replayed[change["put"]["canonical_url"]] = change["put"]
+        else:
+            replayed.pop(change["remove"], None)
+    return FOLDED_NOT_REMOVED if raw and replayed == stored else ELSEWHERE
+
+
+def test_kill_9_in_journal_appends_and_compactions_loses_no_acknowledged_change(
+        tmp_path: Path) -> None:
+    """A recorder appends intents and outcomes to the journal and compacts it, and is
+    killed, often inside a long append or a compaction. After every kill the ledger file is
+    whole JSON, and the ledger (file and journal) holds every change whose record had
+    returned, every entry an earlier check saw, and at most the one intent in flight. Then
+    either the next recorder starts on what the kill left (and must fold that journal in
+    before appending: its last line may be cut short), or, as ``syncd resolve`` would, the
+    in-doubt entries are first settled with a rewrite."""
+    seed = int(os.environ.get("SYNCD_CRASH_SEED") or random.SystemRandom().randrange(2**32))
+    rng = random.Random(seed)
+    path = tmp_path / "ledger.json"
+    Ledger(path).put_many(Entry(canonical_url=f"https://e.com/old/{i}", source=f"{i}.md",
+                                state=POSTED, title=f"Old post {i}") for i in range(300))
+    known = {f"https://e.com/old/{i}": POSTED for i in range(300)}  # must stay as they are
+    landed: Counter[str] = Counter()
+    events: list[str] = []
+    first = 0
+    kill = 0
+
+    def done() -> bool:
+        aimed = landed[CUT_APPEND] and landed[MID_REWRITE] + landed[FOLDED_NOT_REMOVED]
+        return kill >= JOURNAL_KILLS and bool(aimed) or kill >= 3 * JOURNAL_KILLS
+
+    try:
+        while not done():
+            kill += 1
+            acknowledged, aim = kill_recorder(path, first, rng)
+            where = where_it_landed(path)
+            landed[where] += 1
+            events.append(f"kill {kill} aimed at {aim} from {first}: landed {where}; "
+                          f"acknowledged {sorted(acknowledged.items())}")
+            json.loads(path.read_text(encoding="utf-8"))  # the file alone is whole JSON
+            ledger_module._ENTRIES.clear()
+            states = {url: entry.state for url, entry in Ledger(path).entries().items()}
+            changed = sorted(url for url, state in known.items() if states.get(url) != state)
+            assert not changed, f"kill {kill}: earlier entries lost or changed: {changed}"
+            for number, state in acknowledged.items():
+                url = f"https://e.com/new/{number}"
+                allowed = {POSTED} if state == POSTED else {POSTING, POSTED}
+                assert states.get(url) in allowed, f"kill {kill}: {url} {states.get(url)}"
+            in_flight = sorted(url for url in set(states) - set(known)
+                               if int(url.rsplit("/", 1)[1]) not in acknowledged)
+            assert len(in_flight) <= 1, f"kill {kill}: unacknowledged entries {in_flight}"
+            assert all(states[url] == POSTING for url in in_flight), in_flight
+            numbers = [int(url.rsplit("/", 1)[1]) for url in states if "/new/" in url]
+            first = max(numbers, default=first - 1) + 1
+            known = states
+            Ledger(path).sweep_temp_files()
+            if rng.random() < 0.5:
+                # Settled, plus an entry of the settler's own, in one rewrite.
+                settled = [url for url, state in states.items() if state != POSTED]
+                settled.append(f"https://e.com/settled/{kill}")
+                Ledger(path).put_many(Entry(canonical_url=url, source="settled.md",
+                                            state=POSTED) for url in settled)
+                assert not path.with_name("ledger.json.journal").exists()
+                known.update((url, POSTED) for url in settled)
+                events.append(f"    settled {len(settled) - 1} in doubt")
+        assert landed[CUT_APPEND] > 0, "no kill cut an append short"
+        assert landed[FOLDED_NOT_REMOVED] + landed[MID_REWRITE] > 0, \
+            "no kill landed inside a compaction"
+    except (AssertionError, LedgerError, subprocess.SubprocessError) as exc:
+        raise AssertionError(f"{exc}\nreplay with SYNCD_CRASH_SEED={seed}\n"
+                             + "\n".join(events)) from None
+    print(f"seed {seed}: {kill} kills landed "
+          + ", ".join(f"{count} {where}" for where, count in landed.most_common()))

@@ -160,21 +160,22 @@ def test_temp_files_of_a_killed_writer_are_swept(tmp_path: Path) -> None:
 
 def test_put_many_replaces_and_adds_in_one_write(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from syncd.ledger import AtomicJSONStorage
+    import syncd.ledger as ledger_module
 
     path = tmp_path / "l.json"
     ledger = Ledger(path)
     ledger.put_many(Entry(canonical_url=f"https://e.com/{i}", source=f"{i}.md", state=POSTED)
                     for i in range(3))
-    writes: list[int] = []
-    real_write = AtomicJSONStorage.write
-    monkeypatch.setattr(AtomicJSONStorage, "write",
-                        lambda self, data: (writes.append(1), real_write(self, data)))
+    writes: list[Path] = []
+    real_replace = ledger_module.replace_file
+    monkeypatch.setattr(ledger_module, "replace_file",
+                        lambda target, content: (writes.append(target),
+                                                 real_replace(target, content)))
     ledger.put_many([
         Entry(canonical_url="https://e.com/1", source="1.md", state=FAILED, error="400: no"),
         Entry(canonical_url="https://e.com/9", source="9.md", state=POSTED),
     ])
-    assert len(writes) == 1
+    assert writes == [path]
     entries = Ledger(path).entries()
     assert sorted(entries) == [f"https://e.com/{i}" for i in (0, 1, 2, 9)]
     assert entries["https://e.com/1"].state == FAILED
@@ -193,19 +194,37 @@ def test_ledger_file_is_json_with_one_record_per_line(tmp_path: Path) -> None:
     assert Ledger(path).entries()["https://e.com/3"].title == "Ünïcode, \"quoted\"\nand a newline"
 
 
+def test_the_file_stays_a_tinydb_database(tmp_path: Path) -> None:
+    """Written from the entries, not through TinyDB: TinyDB itself still reads it."""
+    from tinydb import TinyDB
+
+    path = tmp_path / "l.json"
+    ledger = Ledger(path)
+    ledger.put_many(Entry(canonical_url=f"https://e.com/{i}", source=f"{i}.md", state=POSTED,
+                          previous_urls=(f"https://e.com/old/{i}",)) for i in range(600))
+    ledger.record(Entry(canonical_url="https://e.com/new", source="new.md", state=POSTING))
+    ledger.compact()
+    ledger.remove("https://e.com/3")
+    with TinyDB(path) as db:
+        stored = {doc["canonical_url"]: doc for doc in db.table("posts").all()}
+        assert db.table("meta").all() == [{"schema": SCHEMA_VERSION}]
+    assert len(stored) == 600 and "https://e.com/3" not in stored
+    assert stored["https://e.com/new"]["state"] == POSTING
+    assert stored["https://e.com/7"]["previous_urls"] == ["https://e.com/old/7"]
+    assert {url: Entry.from_document(doc) for url, doc in stored.items()} == ledger.entries()
+
+
 def test_opening_and_listing_read_the_file_once_and_never_serve_a_stale_copy(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import syncd.ledger as ledger_module
-    from syncd.ledger import AtomicJSONStorage
 
     path = tmp_path / "l.json"
     Ledger(path).put(Entry(canonical_url="https://e.com/1", source="1.md", state=POSTED))
-    ledger_module._PARSED.clear()  # as a fresh process finds it
-    ledger_module._ENTRIES.clear()
+    ledger_module._ENTRIES.clear()  # as a fresh process finds it
     reads: list[int] = []
-    real_parse = AtomicJSONStorage._parse
-    monkeypatch.setattr(AtomicJSONStorage, "_parse",
-                        lambda self: (reads.append(1), real_parse(self))[1])
+    real_read = ledger_module._read_file
+    monkeypatch.setattr(ledger_module, "_read_file",
+                        lambda path: (reads.append(1), real_read(path))[1])
     assert list(Ledger(path).entries()) == ["https://e.com/1"]
     assert len(reads) == 1
     opened = Ledger(path)
@@ -224,7 +243,6 @@ def test_what_this_process_remembers_of_the_ledger_never_hides_another_writer(
     assert len(Ledger(path).entries()) == 50
     ledger.put(Entry(canonical_url="https://e.com/7", source="7.md", state=FAILED, error="x"))
     remembered = Ledger(path).entries()
-    ledger_module._PARSED.clear()
     ledger_module._ENTRIES.clear()
     assert Ledger(path).entries() == remembered
     assert remembered["https://e.com/7"].state == FAILED
