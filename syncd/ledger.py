@@ -18,12 +18,16 @@ sees in it (``content_fingerprint``) and a cheap hash of the source it came from
 (``source_hash``); ``seen_change`` is the source hash of an edit already reported, so each
 edit is announced once.
 
-Files. The ledger file (``ledger.json``, in TinyDB's JSON layout, one document per line) is
-rewritten atomically (temp file, fsync, rename, fsync of the folder), so a crash never leaves
-a cut file, and it carries a schema version. A rewrite is made from the ``Entry`` objects
-this process holds (a field this syncd does not know is not kept), never from a parse of the
-file it replaces; only those objects stay in memory, under the stat keys of the file and its
-journal (see ``_ENTRIES``).
+Files. The ledger file (``ledger.json``) is a TinyDB database: TinyDB's JSON layout (a
+``meta`` table with the schema version, a ``posts`` table of documents by id), one document
+per line, and syncd reads it through TinyDB's tables. syncd writes it itself rather than
+through TinyDB's ``Storage.write``, which takes the whole database as one parsed dict: a
+rewrite is made from the ``Entry`` objects this process holds (a field this syncd does not
+know is not kept), streamed a few hundred lines at a time, and replaces the file atomically
+(temp file, fsync, rename, fsync of the folder), so a crash never leaves a cut file. Only the
+``Entry`` objects stay in memory, under the stat keys of the file and its journal (see
+``_ENTRIES``): parsing and re-encoding the whole 4 MB file at each rewrite kept 40 MB more
+resident in the service (``BENCHMARKS.md``, figure 6b).
 A pass does not rewrite the file for each post: it *records* the intent and then the outcome as
 lines appended to the *journal* beside it (``ledger.json.journal``), each line one JSON
 object, ``{"put": <entry>}`` or ``{"remove": <canonical URL>}``, written with one ``write``
@@ -55,8 +59,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
 from syncd.atomic import fsync_folder, replace_file
 from syncd.errors import LedgerError
+from syncd.memory import batch
 
 log = logging.getLogger("syncd")
 
@@ -139,6 +147,7 @@ class _Files:
     torn: bool  # the journal ends with a line cut short
 
 
+@batch
 def _read_files(path: Path) -> _Files:
     """The ledger file, then its journal; again if the file was replaced in between.
 
@@ -220,17 +229,36 @@ def _journal_change(line: bytes, number: int, ledger: Path) -> Change:
     raise _corrupt_journal(ledger, number, 'it is neither {"put": ENTRY} nor {"remove": URL}')
 
 
+class _Parsed(Storage):
+    """TinyDB over a ledger file syncd has read already, with the stat key of exactly
+    those bytes (see ``_read_files``); syncd writes the file itself (``_encoded``)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def read(self) -> dict[str, Any]:
+        return self._data
+
+    def write(self, data: dict[str, Any]) -> None:
+        raise LedgerError("the ledger's TinyDB view is read-only: syncd writes the file itself")
+
+
+@batch
 def _entries_of(files: _Files, path: Path) -> dict[str, Entry]:
-    """Every entry by canonical URL, in the file's order, then the journal's additions."""
-    documents = (files.data or {}).get(POSTS_TABLE, {}).values()
+    """Every entry by canonical URL, in the file's order (TinyDB's documents, by id), then
+    the journal's additions."""
+    entries: dict[str, Entry] = {}
     try:
-        entries = {doc["canonical_url"]: Entry.from_document(doc) for doc in documents}
+        if files.data is not None:
+            with TinyDB(files.data, storage=_Parsed) as database:
+                for document in database.table(POSTS_TABLE, cache_size=0):
+                    entries[document["canonical_url"]] = Entry.from_document(document)
         for kind, value in files.changes:
             if kind == PUT:
                 entries[value["canonical_url"]] = Entry.from_document(value)
             else:
                 entries.pop(value, None)
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise _corrupt(path, f"an entry cannot be read ({exc})") from None
     return entries
 

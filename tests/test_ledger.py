@@ -253,3 +253,21 @@ def test_what_this_process_remembers_of_the_ledger_never_hides_another_writer(
         "source='new.md', state='posting'))"), str(path)], check=True)
     seen = Ledger(path).entries()
     assert seen["https://e.com/new"].state == POSTING and len(seen) == 51
+
+
+def test_a_ledger_written_by_tinydb_itself_is_read(tmp_path: Path) -> None:
+    """The format is TinyDB's, both ways: a database TinyDB made (its own layout, with its
+    `_default` table, ids as it numbers them) is syncd's ledger."""
+    from tinydb import TinyDB
+
+    path = tmp_path / "l.json"
+    with TinyDB(path) as db:
+        db.insert({"unrelated": True})
+        db.table("meta").insert({"schema": SCHEMA_VERSION})
+        posts = db.table("posts")
+        posts.insert({"canonical_url": "https://e.com/a", "source": "a.md", "state": POSTED})
+        posts.insert({"canonical_url": "https://e.com/b", "source": "b.md", "state": "adopted",
+                      "previous_urls": ["https://e.com/old-b"]})
+    entries = Ledger(path).entries()
+    assert list(entries) == ["https://e.com/a", "https://e.com/b"]
+    assert entries["https://e.com/b"].previous_urls == ("https://e.com/old-b",)
