@@ -62,3 +62,33 @@ def test_a_body_that_cannot_be_read_again_says_so(tmp_path: Path) -> None:
 
     with pytest.raises(PostChanged, match="changed since syncd read it.*binary data"):
         _ = posts["_posts/2024-01-01-hello.md"].body
+
+
+@pytest.mark.parametrize("generator", ["jekyll", "gatsby"])
+def test_a_scanned_post_holds_only_the_judged_front_matter_keys(tmp_path: Path,
+                                                                generator: str) -> None:
+    """The keys every post is judged by are at hand; the rest of the front matter is read
+    from the file when asked (a pass renders few of the posts it holds)."""
+    front = "---\ntitle: Lean\ndate: 2024-01-01\nsyndicate: false\ndescription: Long\n---\nHi.\n"
+    if generator == "jekyll":
+        root = jekyll_site(tmp_path)
+        path = root / "_posts/2024-01-03-lean.md"
+        path.write_text(front, encoding="utf-8")
+        posts = jekyll.read_site(root).posts
+    else:
+        root = tmp_path / "site"
+        path = root / "content/blog/lean/index.md"
+        path.parent.mkdir(parents=True)
+        path.write_text(front, encoding="utf-8")
+        (root / "gatsby-config.js").write_text(
+            'module.exports = { siteMetadata: { siteUrl: "https://example.com" } }\n')
+        posts = gatsby.read_site(root).posts
+    post = next(p for p in posts if p.title == "Lean")
+    assert post.front_matter["description"] == "Long"  # read again, in full
+    post = next(p for p in (jekyll.read_site(root) if generator == "jekyll"
+                            else gatsby.read_site(root)).posts if p.title == "Lean")
+    path.unlink()
+    assert post.front_matter["syndicate"] is False  # held: no file needed
+    assert "medium" not in post.front_matter
+    with pytest.raises(PostChanged):
+        post.front_matter["description"]

@@ -27,6 +27,7 @@ slug ``createFilePath`` makes, and that slug is the page path. Gatsby itself is 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import posixpath
 import re
@@ -40,7 +41,7 @@ from syncd.errors import SyncdError
 from syncd.memory import batch
 from syncd.model import Post, PostError, SiteScan, source_digest, text_fingerprint
 from syncd.sites.live import FullReadNeeded, scan_of
-from syncd.sites.parsecache import ParseCache, reader_identity
+from syncd.sites.parsecache import ParseCache, Reread, lean_front_matter, reader_identity
 from syncd.sites.postfile import (
     BodyFromFile,
     PostFileError,
@@ -113,11 +114,19 @@ class GatsbySite:
         self.fingerprints = True
         self.config_paths = frozenset(str(root / name) for name in CONFIG_FILES + NODE_FILES)
 
-    def read(self, path: Path, source: str) -> Post | PostError:
+    def read(self, path: Path, source: str, full: bool = False) -> Post | PostError:
+        """One post file; unless ``full``, its front matter is held lean (the judged keys;
+        the rest read again when asked: ``read_path``)."""
+        again = None if full else Reread(self, path)
         try:
-            return read_post(path, source, self.config, fingerprint=self.fingerprints)
+            return read_post(path, source, self.config, fingerprint=self.fingerprints,
+                             front_matter_again=again)
         except PostReadError as exc:
             return PostError(source=source, path=path, reason=str(exc))
+
+    def read_path(self, path: Path) -> Post | PostError:
+        """The post file at ``path`` read again, in full."""
+        return self.read(path, self.source_of(path), full=True)
 
     def source_of(self, path: Path) -> str:
         """The post's name: its path inside the site."""
@@ -139,8 +148,8 @@ class GatsbySite:
             if cache is None:
                 results.append(self.read(path, source))
             else:
-                results.append(cache.read(
-                    path, lambda path=path, source=source: self.read(path, source)))
+                results.append(cache.read(path, functools.partial(self.read, path, source),
+                                          Reread(self, path)))
         if cache is not None:
             cache.finish()
         return results
@@ -170,8 +179,7 @@ class GatsbySite:
         if not os.path.isfile(path):
             return None
         found = Path(path)
-        source = self.source_of(found)
-        return lambda: self.read(found, source)
+        return functools.partial(self.read, found, self.source_of(found))
 
 
 # gatsby-config.js and gatsby-node.js, read as text ---------------------------------------
@@ -473,9 +481,12 @@ def is_post_file(name: str) -> bool:
     return ext.lower() in MARKDOWN_EXTENSIONS or ext == MDX_EXTENSION
 
 
-def read_post(path: Path, source: str, config: GatsbyConfig, fingerprint: bool = True) -> Post:
+def read_post(path: Path, source: str, config: GatsbyConfig, fingerprint: bool = True,
+              front_matter_again: Callable[[], Post | PostError] | None = None) -> Post:
     """One post file; with ``fingerprint``, its fingerprint computed from the body read here
-    (a parse cache keeps it), otherwise left for the engine to compute if it asks."""
+    (a parse cache keeps it), otherwise left for the engine to compute if it asks. With
+    ``front_matter_again`` (a full read of the same file) the post keeps only the front
+    matter keys every post is judged by (``parsecache.lean_front_matter``)."""
     try:
         front, body = parse_post_file(path)
     except PostFileError as exc:
@@ -511,7 +522,8 @@ def read_post(path: Path, source: str, config: GatsbyConfig, fingerprint: bool =
         tags=_tags(front),
         published=published,
         draft=draft,
-        front_matter=front,
+        front_matter=front if front_matter_again is None
+        else lean_front_matter(front, front_matter_again),
         warnings=tuple(warnings),
     )
 

@@ -38,7 +38,13 @@ from syncd.memory import batch
 from syncd.model import Post, PostError, SiteScan, source_digest, text_fingerprint
 from syncd.sites import ruby
 from syncd.sites.live import FullReadNeeded, scan_of
-from syncd.sites.parsecache import ParseCache, localtime_zone, reader_identity
+from syncd.sites.parsecache import (
+    ParseCache,
+    Reread,
+    lean_front_matter,
+    localtime_zone,
+    reader_identity,
+)
 from syncd.sites.postfile import (
     BodyFromFile,
     PostFileError,
@@ -145,12 +151,24 @@ class JekyllSite:
         # The post folders the last scan read (``<folder>/_posts``, ``<folder>/_drafts``).
         self.post_folders: dict[str, PostFolder] = {}
 
-    def read(self, found: FoundPost) -> Post | PostError:
+    def read(self, found: FoundPost, full: bool = False) -> Post | PostError:
+        """One post file; unless ``full``, its front matter is held lean (the judged keys;
+        the rest read again when asked: ``read_path``)."""
+        again = None if full else Reread(self, found.path)
         try:
             return read_post(found, self.config, self.permalinks, self.defaults,
-                             fingerprint=self.fingerprints)
+                             fingerprint=self.fingerprints, front_matter_again=again)
         except PostReadError as exc:
             return PostError(source=found.source, path=found.path, reason=str(exc))
+
+    def read_path(self, path: Path) -> Post | PostError:
+        """The post file at ``path`` read again, in full, found by the walk's rules."""
+        found = self._found(str(path))
+        if found is None:
+            source = os.path.relpath(path, self.config.source).replace(os.sep, "/")
+            return PostError(source=source, path=path,
+                             reason="it is no longer a post file Jekyll reads")
+        return self.read(found, full=True)
 
     @batch
     def scan(self, cache: ParseCache | None = None) -> list[Post | PostError]:
@@ -167,7 +185,8 @@ class JekyllSite:
             if cache is None:
                 results.append(self.read(found))
             else:
-                results.append(cache.read(found.path, lambda found=found: self.read(found)))
+                results.append(cache.read(found.path, functools.partial(self.read, found),
+                                          Reread(self, found.path)))
         if cache is not None:
             cache.finish()
         self.post_folders = walker.post_folders
@@ -183,6 +202,10 @@ class JekyllSite:
         EntryFilter, with a dated name (any name in ``_drafts``)."""
         if new and self.wildcard_defaults:
             raise FullReadNeeded(f"{path} is new, and `defaults:` globs may match it")
+        found = self._found(path)
+        return None if found is None else functools.partial(self.read, found)
+
+    def _found(self, path: str) -> FoundPost | None:
         source = self.config.source
         folder = os.path.dirname(path)
         while folder not in self.post_folders:
@@ -206,8 +229,7 @@ class JekyllSite:
             return None
         if not (DATELESS_FILENAME if draft else DATE_FILENAME).match(entry):
             return None
-        found = walker.found(directory, kind, entry, draft)
-        return lambda: self.read(found)
+        return walker.found(directory, kind, entry, draft)
 
 
 # _config.yml ------------------------------------------------------------------------------
@@ -575,11 +597,14 @@ def _file_join(*parts: str) -> str:
 
 
 def read_post(found: FoundPost, config: JekyllConfig, permalinks: Permalinks,
-              defaults: FrontmatterDefaults, fingerprint: bool = True) -> Post:
+              defaults: FrontmatterDefaults, fingerprint: bool = True,
+              front_matter_again: Callable[[], Post | PostError] | None = None) -> Post:
     """Document#read: defaults, then front matter, then title, slug, date and categories.
 
     With ``fingerprint``, the post's fingerprint is computed now, from the body read here
     (a parse cache keeps it); otherwise the engine computes it from the body if it asks.
+    With ``front_matter_again`` (a full read of the same file) the post keeps only the
+    front matter keys every post is judged by (``parsecache.lean_front_matter``).
     """
     try:
         text = read_post_text(found.path)
@@ -621,7 +646,8 @@ def read_post(found: FoundPost, config: JekyllConfig, permalinks: Permalinks,
         tags=_tags(data, config.timezone),
         published=published,
         draft=found.draft,
-        front_matter=front_matter,
+        front_matter=front_matter if front_matter_again is None
+        else lean_front_matter(front_matter, front_matter_again),
         warnings=tuple(warnings),
         held_until_date=not config.future,
     )

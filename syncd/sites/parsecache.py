@@ -34,7 +34,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -103,8 +104,12 @@ class ParseCache:
         self._seen = {}
         self.hits = self.misses = 0
 
-    def read(self, path: Path, read: Read) -> ReadResult:
-        """The cached result for ``path`` if it is unchanged, else ``read()`` (kept)."""
+    def read(self, path: Path, read: Read, again: Read | None = None) -> ReadResult:
+        """The cached result for ``path`` if it is unchanged, else ``read()`` (kept).
+
+        ``again`` reads the file again in full, later (a ``Reread``): a post restored from
+        the store keeps it, for its body and the rest of its front matter. By default,
+        ``read``."""
         key = str(path)
         try:
             stat = os.stat(path)
@@ -116,7 +121,7 @@ class ParseCache:
         if cached is not None and cached[0] == current:
             _, result, kept = cached
             if result is None and kept is not None:
-                result = restore(kept, path, read)
+                result = restore(kept, path, again or read)
             if result is not None:
                 self._seen[key] = (current, result, kept)
                 self.hits += 1
@@ -247,18 +252,19 @@ def record(result: ReadResult) -> dict[str, Any] | None:
 
 
 def restore(kept: dict[str, Any], path: Path, read: Read) -> ReadResult | None:
-    """A record made a Post again (body and front matter read from the file on use);
-    None when the record is not one this syncd wrote."""
+    """A record made a Post again (body and front matter read from the file on use, by
+    ``read``, which must read it in full); None when the record is not one this syncd
+    wrote."""
     try:
         if "error" in kept:
             return PostError(source=str(kept["source"]), path=path, reason=str(kept["error"]))
         return Post(
             source=str(kept["source"]), path=path, canonical_url=kept["canonical_url"],
             title=str(kept["title"]), date=_date(kept["date"]),
-            body=lambda: _read_again(read).body,
+            body=read.body if isinstance(read, Reread) else lambda: _read_again(read).body,
             tags=tuple(str(tag) for tag in kept["tags"]), published=bool(kept["published"]),
             draft=bool(kept["draft"]),
-            front_matter=RestoredFrontMatter(dict(kept["judged"]), read),
+            front_matter=lean_front_matter(kept["judged"], read),
             warnings=tuple(str(w) for w in kept["warnings"]),
             held_until_date=bool(kept["held_until_date"]), fingerprint=str(kept["fingerprint"]),
             source_hash=str(kept["source_hash"]),
@@ -277,11 +283,47 @@ def _read_again(read: Read) -> Post:
     return result
 
 
-class RestoredFrontMatter(Mapping[str, Any]):
-    """The front matter of a post restored from the store: the keys the engine judges every
-    post by are at hand, anything else reads the file again (once)."""
+class FullReader(Protocol):
+    def read_path(self, path: Path) -> ReadResult:
+        """The file read again, with its whole front matter."""
 
-    def __init__(self, judged: dict[str, Any], read: Read) -> None:
+
+class Reread:
+    """How a post held lean reads its file again, later: its reader and its path, and
+    nothing else per post (a scan holds every post of the site)."""
+
+    __slots__ = ("_path", "_reader")
+
+    def __init__(self, reader: FullReader, path: Path) -> None:
+        self._reader = reader
+        self._path = path
+
+    def __call__(self) -> ReadResult:
+        return self._reader.read_path(self._path)
+
+    def body(self) -> str:
+        return _read_again(self).body
+
+
+_NO_KEYS: Mapping[str, Any] = MappingProxyType({})
+
+
+def lean_front_matter(front: Mapping[str, Any], read: Read) -> RestoredFrontMatter:
+    """Front matter that keeps only the keys the engine judges every post by; anything
+    else reads the file again (``read`` must give the post with its full front matter).
+    A scan holds every post of the site, and a pass renders only the few it sends: the
+    rest of 10,000 front matters is about 6 MB."""
+    judged = {key: front[key] for key in JUDGED_KEYS if key in front}
+    return RestoredFrontMatter(judged or _NO_KEYS, read)
+
+
+class RestoredFrontMatter(Mapping[str, Any]):
+    """The front matter of a post restored from the store or read by a scan: the keys the
+    engine judges every post by are at hand, anything else reads the file again (once)."""
+
+    __slots__ = ("_full", "_judged", "_read")
+
+    def __init__(self, judged: Mapping[str, Any], read: Read) -> None:
         self._judged = judged
         self._read = read
         self._full: Mapping[str, Any] | None = None
