@@ -67,14 +67,15 @@ def test_a_body_that_cannot_be_read_again_says_so(tmp_path: Path) -> None:
 @pytest.mark.parametrize("generator", ["jekyll", "gatsby"])
 def test_a_scanned_post_holds_only_the_judged_front_matter_keys(tmp_path: Path,
                                                                 generator: str) -> None:
-    """The keys every post is judged by are at hand; the rest of the front matter is read
-    from the file when asked (a pass renders few of the posts it holds)."""
+    """In the service's reading (lean), the keys every post is judged by are at hand; the
+    rest of the front matter is read from the file when asked (it renders few of the
+    posts it holds)."""
     front = "---\ntitle: Lean\ndate: 2024-01-01\nsyndicate: false\ndescription: Long\n---\nHi.\n"
     if generator == "jekyll":
         root = jekyll_site(tmp_path)
         path = root / "_posts/2024-01-03-lean.md"
         path.write_text(front, encoding="utf-8")
-        posts = jekyll.read_site(root).posts
+        reading = jekyll.JekyllSite(root, lean=True)
     else:
         root = tmp_path / "site"
         path = root / "content/blog/lean/index.md"
@@ -82,11 +83,10 @@ def test_a_scanned_post_holds_only_the_judged_front_matter_keys(tmp_path: Path,
         path.write_text(front, encoding="utf-8")
         (root / "gatsby-config.js").write_text(
             'module.exports = { siteMetadata: { siteUrl: "https://example.com" } }\n')
-        posts = gatsby.read_site(root).posts
-    post = next(p for p in posts if p.title == "Lean")
+        reading = gatsby.GatsbySite(root, lean=True)
+    post = next(p for p in reading.scan() if p.title == "Lean")
     assert post.front_matter["description"] == "Long"  # read again, in full
-    post = next(p for p in (jekyll.read_site(root) if generator == "jekyll"
-                            else gatsby.read_site(root)).posts if p.title == "Lean")
+    post = next(p for p in reading.scan() if p.title == "Lean")
     path.unlink()
     assert post.front_matter["syndicate"] is False  # held: no file needed
     assert "medium" not in post.front_matter

@@ -108,16 +108,17 @@ class GatsbySite:
 
     def __init__(self, root: Path, site_url: str | None = None,
                  url_template: Sequence[str] | None = None,
-                 content: Sequence[str] | None = None) -> None:
+                 content: Sequence[str] | None = None, lean: bool = False) -> None:
         self.root = root
         self.config = load_gatsby_config(root, site_url, url_template, content)
+        self.lean = lean  # as JekyllSite.lean
         self.fingerprints = True
         self.config_paths = frozenset(str(root / name) for name in CONFIG_FILES + NODE_FILES)
 
     def read(self, path: Path, source: str, full: bool = False) -> Post | PostError:
-        """One post file; unless ``full``, its front matter is held lean (the judged keys;
-        the rest read again when asked: ``read_path``)."""
-        again = None if full else Reread(self, path)
+        """One post file; when this reading is ``lean`` and not asked for ``full``, its front
+        matter is held lean (the judged keys; the rest read again when asked: ``read_path``)."""
+        again = Reread(self, path) if self.lean and not full else None
         try:
             return read_post(path, source, self.config, fingerprint=self.fingerprints,
                              front_matter_again=again)

@@ -138,8 +138,11 @@ class JekyllSite:
                     "`permalink` or slug")
 
     def __init__(self, root: Path, site_url: str | None = None,
-                 config_files: tuple[str, ...] | None = None) -> None:
+                 config_files: tuple[str, ...] | None = None, lean: bool = False) -> None:
         self.config = load_jekyll_config(root, site_url, config_files)
+        # Posts keep only the judged front matter keys (the service: it holds every post,
+        # renders few; a command that renders many would read each file twice).
+        self.lean = lean
         self.permalinks = Permalinks(self.config)
         self.defaults = FrontmatterDefaults(self.config)
         self.fingerprints = True
@@ -152,9 +155,9 @@ class JekyllSite:
         self.post_folders: dict[str, PostFolder] = {}
 
     def read(self, found: FoundPost, full: bool = False) -> Post | PostError:
-        """One post file; unless ``full``, its front matter is held lean (the judged keys;
-        the rest read again when asked: ``read_path``)."""
-        again = None if full else Reread(self, found.path)
+        """One post file; when this reading is ``lean`` and not asked for ``full``, its front
+        matter is held lean (the judged keys; the rest read again when asked: ``read_path``)."""
+        again = Reread(self, found.path) if self.lean and not full else None
         try:
             return read_post(found, self.config, self.permalinks, self.defaults,
                              fingerprint=self.fingerprints, front_matter_again=again)

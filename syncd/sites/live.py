@@ -47,20 +47,22 @@ class SiteReading(Protocol):
         """A file whose change may change every post's URL or data."""
 
 
-def open_reading(site: SiteConfig) -> SiteReading:
-    """The configured site's reader (loads the generator's config: may raise SiteError)."""
+def open_reading(site: SiteConfig, lean: bool = False) -> SiteReading:
+    """The configured site's reader (loads the generator's config: may raise SiteError);
+    ``lean``: its posts hold only the front matter keys they are judged by."""
     if site.generator == "gatsby":
         from syncd.sites import gatsby
 
         return gatsby.GatsbySite(
             site.root, site.url, url_template=site.url_template,
-            content=tuple(str(path) for path in site.content) if site.content else None)
+            content=tuple(str(path) for path in site.content) if site.content else None,
+            lean=lean)
     from syncd.sites import jekyll
 
     return jekyll.JekyllSite(
         site.root, site.url,
         config_files=tuple(str(path) for path in site.jekyll_config)
-        if site.jekyll_config else None)
+        if site.jekyll_config else None, lean=lean)
 
 
 def scan_of(results: Iterable[ReadResult], advice: str) -> SiteScan:
@@ -97,7 +99,7 @@ class LiveSite:
     def read_all(self) -> SiteScan:
         """Read the whole site (through the parse cache) and remember it."""
         self._reading = None
-        reading = open_reading(self.site)
+        reading = open_reading(self.site, lean=True)
         results = reading.scan(self.cache)
         self._posts, self._errors, self._at_url, self._clashes = {}, {}, {}, set()
         self._by_url, self._by_source = {}, {}
