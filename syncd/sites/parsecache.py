@@ -128,8 +128,7 @@ class ParseCache:
                 return result
         self.misses += 1
         result = read()
-        changed_at = max(stat.st_mtime_ns, stat.st_ctime_ns) / 1e9
-        if self._clock() - changed_at >= self._settle_s:
+        if self._settled(stat):
             self._seen[key] = (current, result, None)
             self._dirty = True
         return result
@@ -138,16 +137,21 @@ class ParseCache:
         """Outside a scan: ``read()`` a file the watcher says changed, kept as :meth:`read`
         keeps results (whatever its stat key says: a same-tick rewrite keeps the key)."""
         self.forget(path)
-        result = read()
         try:
             stat = os.stat(path)
         except OSError:
-            return result
-        changed_at = max(stat.st_mtime_ns, stat.st_ctime_ns) / 1e9
-        if self._clock() - changed_at >= self._settle_s:
+            return read()  # gone or unreachable: the reader says why
+        result = read()
+        if self._settled(stat):
             self._entries[str(path)] = (stat_key(stat), result, None)
             self._dirty = True
         return result
+
+    def _settled(self, stat: os.stat_result) -> bool:
+        """Whether a read made after this ``stat`` may be kept: the file last changed at
+        least ``settle_s`` ago (a second write in the same tick would keep its key)."""
+        changed_at = max(stat.st_mtime_ns, stat.st_ctime_ns) / 1e9
+        return self._clock() - changed_at >= self._settle_s
 
     def forget(self, path: Path) -> None:
         """Outside a scan: drop what is known of a file (deleted, or about to be re-read)."""
