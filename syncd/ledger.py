@@ -112,10 +112,46 @@ class Entry:
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> Entry:
+        """The entry a stored document holds; ``InvalidEntry`` when a field has a value this
+        syncd never writes (a hand edit, another program), so nothing downstream meets it."""
+        if not isinstance(document, Mapping):
+            raise InvalidEntry("", f"it is {type(document).__name__}, not an object")
         values = {k: v for k, v in document.items() if k in _FIELD_SET}
+        for name in _REQUIRED_FIELDS:
+            if name not in values:
+                raise InvalidEntry(name, "it is missing")
+        for name, value in values.items():
+            kind = _FIELD_TYPES[name]
+            if not isinstance(value, kind):
+                raise InvalidEntry(name, f"{value!r:.80} is not {_TYPE_WORDS[kind]}")
+        if values["state"] not in STATES:
+            raise InvalidEntry("state", f"{values['state']!r:.80} is not one of "
+                                        f"{', '.join(STATES)}")
+        for name in _TIME_FIELDS:
+            if values.get(name) is not None and not _is_aware_time(values[name]):
+                raise InvalidEntry(name, f"{values[name]!r:.80} is not an ISO 8601 time "
+                                         "with its UTC offset")
         if "previous_urls" in values:
+            if not all(isinstance(url, str) for url in values["previous_urls"]):
+                raise InvalidEntry("previous_urls", "it holds something other than URLs")
             values["previous_urls"] = tuple(values["previous_urls"])
         return cls(**values)
+
+
+class InvalidEntry(ValueError):
+    """A stored document that is not an entry this syncd wrote: ``field`` and ``why``."""
+
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(f"{field}: {why}" if field else why)
+        self.field = field
+        self.why = why
+
+
+def _is_aware_time(text: str) -> bool:
+    try:
+        return dt.datetime.fromisoformat(text).tzinfo is not None
+    except ValueError:
+        return False
 
 
 StatKey = tuple[int, int, int, int]
@@ -248,18 +284,21 @@ def _entries_of(files: _Files, path: Path) -> dict[str, Entry]:
     """Every entry by canonical URL, in the file's order (TinyDB's documents, by id), then
     the journal's additions."""
     entries: dict[str, Entry] = {}
+    where = "its posts table"
     try:
         if files.data is not None:
             with TinyDB(files.data, storage=_Parsed) as database:
                 for document in database.table(POSTS_TABLE, cache_size=0):
+                    where = f"post document {document.doc_id}"
                     entries[document["canonical_url"]] = Entry.from_document(document)
-        for kind, value in files.changes:
+        for number, (kind, value) in enumerate(files.changes, 1):
             if kind == PUT:
+                where = f"line {number} of its journal"
                 entries[value["canonical_url"]] = Entry.from_document(value)
             else:
                 entries.pop(value, None)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise _corrupt(path, f"an entry cannot be read ({exc})") from None
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise _corrupt(path, f"{where} cannot be read ({exc})") from None
     return entries
 
 
@@ -676,6 +715,20 @@ class Ledger:
 
 _FIELD_NAMES = tuple(f.name for f in fields(Entry))
 _FIELD_SET = frozenset(_FIELD_NAMES)
+_REQUIRED_FIELDS = ("canonical_url", "source", "state")
+_OPTIONAL_TEXT = (str, type(None))
+# What each stored field may hold: text, or null where the field is optional.
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    name: str if name in (*_REQUIRED_FIELDS, "title") else _OPTIONAL_TEXT
+    for name in _FIELD_NAMES
+}
+_FIELD_TYPES["previous_urls"] = list
+_FIELD_TYPES["sent"] = (dict, type(None))
+_TYPE_WORDS: dict[type | tuple[type, ...], str] = {
+    str: "text", list: "a list", _OPTIONAL_TEXT: "text or null",
+    (dict, type(None)): "an object or null",
+}
+_TIME_FIELDS = ("posted_at", "attempted_at", "acked_at")
 
 
 def _document(entry: Entry) -> dict[str, Any]:

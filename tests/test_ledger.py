@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sitekit import make_site, run_syncd, write_config
 
 from syncd.errors import LedgerError
 from syncd.ledger import FAILED, POSTED, POSTING, SCHEMA_VERSION, Entry, Ledger, ledger_lock
@@ -271,3 +272,56 @@ def test_a_ledger_written_by_tinydb_itself_is_read(tmp_path: Path) -> None:
     entries = Ledger(path).entries()
     assert list(entries) == ["https://e.com/a", "https://e.com/b"]
     assert entries["https://e.com/b"].previous_urls == ("https://e.com/old-b",)
+
+
+GOOD_DOCUMENT = {"canonical_url": "https://blog.example/2024/01/05/first-steps.html",
+                 "source": "_posts/2024-01-05-first-steps.md", "state": "posted",
+                 "title": "First steps", "medium_url": "https://medium.com/@u/first-steps-1",
+                 "posted_at": "2026-01-01T00:00:00+00:00"}
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"state": 5}, "state: 5 is not text"),
+    ({"state": "weird"}, "state: 'weird' is not one of"),
+    ({"canonical_url": None}, "canonical_url: None is not text"),
+    ({"title": ["First steps"]}, "title: ['First steps'] is not text"),
+    ({"source": 7}, "source: 7 is not text"),
+    ({"posted_at": "yesterday"}, "posted_at: 'yesterday' is not an ISO 8601 time"),
+    ({"posted_at": "2026-01-01T00:00:00"}, "posted_at: '2026-01-01T00:00:00' is not an ISO"),
+    ({"previous_urls": "https://old.example/"}, "previous_urls: 'https://old.example/' is not"),
+    ({"previous_urls": [1]}, "previous_urls: it holds something other than URLs"),
+    ({"sent": "html"}, "sent: 'html' is not an object or null"),
+    ({"source": None}, "source: None is not text"),
+])
+def test_a_hand_edited_entry_of_the_wrong_shape_stops_every_command_and_is_kept(
+        tmp_path: Path, change: dict[str, object], named: str) -> None:
+    """A ledger entry holding what syncd never writes (a careless hand edit) made `status`
+    crash with a traceback (a rich markup error for an unknown state) and would have crashed
+    the service's daily-limit reckoning; now every command refuses the ledger, naming the
+    document and the field, and leaves the file as it was."""
+    make_site(tmp_path / "site")
+    config = write_config(tmp_path, "http://127.0.0.1:9/v1")
+    ledger = tmp_path / "state" / "ledger.json"
+    ledger.parent.mkdir()
+    document = {**GOOD_DOCUMENT, **change}
+    text = json.dumps({"meta": {"1": {"schema": SCHEMA_VERSION}}, "posts": {"1": document}})
+    ledger.write_text(text)
+    for command in (["status"], ["plan"], ["--once"]):
+        result = run_syncd(*command, "--config", str(config), env={"MEDIUM_TOKEN": "t"})
+        assert result.returncode == 4, (command, result.stderr)
+        assert f"post document 1 cannot be read ({named}" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    assert ledger.read_text() == text
+
+
+def test_a_journal_line_of_the_wrong_shape_is_named_by_its_line(
+        tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    Ledger(path).put(Entry(canonical_url="https://x/a", source="a.md", state=POSTED))
+    journal = path.with_name("ledger.json.journal")
+    journal.write_text(json.dumps({"put": {"canonical_url": "https://x/b", "source": "b.md",
+                                           "state": "posted", "posted_at": 3}}) + "\n")
+    with pytest.raises(LedgerError) as caught:
+        Ledger(path).entries()
+    assert "line 1 of its journal cannot be read (posted_at: 3 is not text or null)" \
+        in str(caught.value)
