@@ -173,7 +173,7 @@ def plan(ctx: click.Context, as_json: bool) -> None:
     if notes:
         out.print("\nWhat Medium would not get as written:", markup=False)
         for note in notes:
-            out.print(f"  {note}", markup=False, highlight=False)
+            out.print(f"  {output.visible(note)}", markup=False, highlight=False)
 
 
 def _render_warnings(config: Config, items: list[Any]) -> list[str]:
@@ -219,7 +219,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
                   "`syncd plan` shows what the first pass would do.")
         return
     out.print(output.status_table(entries, view.deferred, view.changed))
-    out.print(output.status_summary(entries, view.deferred, view.changed))
+    out.print(output.status_summary(entries, view.deferred, view.changed), markup=False)
 
 
 @cli.command()

@@ -36,15 +36,35 @@ _LEVEL_STYLES = {
 }
 
 
+# C0 and C1 control characters and DEL: from a post's title or name they could move the
+# cursor, recolour or clear a terminal, or forge a journal line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with each control character written as its escape (``\\x1b``)."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def cell(text: str) -> str:
+    """Text from a post or the ledger, safe in a rich table: no markup, no control codes."""
+    from rich.markup import escape
+
+    return escape(visible(text))
+
+
 class LineFormatter(logging.Formatter):
-    """``warning: message`` / ``error: message``; info and debug lines are the message."""
+    """``warning: message`` / ``error: message``; info and debug lines are the message.
+
+    One line per event whatever the message holds: its line breaks become spaces and other
+    control characters their escapes."""
 
     def __init__(self, colour: bool) -> None:
         super().__init__()
         self.colour = colour
 
     def format(self, record: logging.LogRecord) -> str:
-        message = " ".join(record.getMessage().splitlines())
+        message = visible(" ".join(record.getMessage().splitlines()))
         label = _LEVEL_STYLES.get(record.levelno)
         if label is None:
             return message
@@ -111,13 +131,14 @@ def plan_table(items: Sequence[PlanItem]) -> Table:
     table.add_column("canonical URL", overflow="fold")
     styles = {"post": "bold green", "defer": "yellow", "error": "bold red", "skip": "dim"}
     for item in items:
-        title = f"{item.title}\n[dim]{item.source}[/dim]" if item.title else item.source
+        title = (f"{cell(item.title)}\n[dim]{cell(item.source)}[/dim]" if item.title
+                 else cell(item.source))
         table.add_row(
             f"[{styles.get(item.action, '')}]{item.action}[/]",
-            item.reason,
+            cell(item.reason),
             item.date.strftime("%Y-%m-%d") if item.date else "",
             title,
-            item.canonical_url or "",
+            cell(item.canonical_url or ""),
         )
     return table
 
@@ -186,7 +207,6 @@ def status_json(entries: Iterable[Entry], changed: Collection[str] = ()) -> dict
 def status_table(entries: Sequence[Entry], deferred: Sequence[PlanItem] = (),
                  changed: Collection[str] = ()) -> Table:
     """The ledger, what needs the user first, each with what to do; then deferred posts."""
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="The ledger", title_justify="left")
@@ -202,14 +222,14 @@ def status_table(entries: Sequence[Entry], deferred: Sequence[PlanItem] = (),
         table.add_row(
             f"[{styles.get(state, '')}]{state}[/]",
             when,
-            f"{escape(entry.title)}\n[dim]{escape(entry.source)}[/dim]",
-            escape(_what_to_do(entry, state)),
+            f"{cell(entry.title)}\n[dim]{cell(entry.source)}[/dim]",
+            cell(_what_to_do(entry, state)),
         )
     for item in deferred:
         table.add_row(
             f"[{styles['deferred']}]deferred[/]",
             item.date.strftime("%Y-%m-%d") if item.date else "",
-            f"{escape(item.title or '')}\n[dim]{escape(item.source)}[/dim]",
+            f"{cell(item.title or '')}\n[dim]{cell(item.source)}[/dim]",
             f"posted by the first pass after {item.date:%Y-%m-%d %H:%M %Z}" if item.date else "",
         )
     return table
@@ -240,7 +260,7 @@ def status_summary(entries: Iterable[Entry], deferred: Sequence[PlanItem] = (),
     if deferred:
         first = min(deferred, key=lambda item: item.date or dt.datetime.max.replace(tzinfo=dt.UTC))
         when = f"{first.date:%Y-%m-%d}" if first.date else "later"
-        parts.append(f"{len(deferred)} deferred (next: {first.title!r} on {when})")
+        parts.append(f"{len(deferred)} deferred (next: {visible(repr(first.title))} on {when})")
     return ", ".join(parts)
 
 
@@ -254,7 +274,7 @@ def created_table(rows: Sequence[tuple[str, str, str, str]]) -> Table:
     table.add_column("Medium URL", overflow="fold")
     table.add_column("status")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(cell(value) for value in row))
     return table
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,32 @@ def test_a_pass_refuses_to_post_where_medium_would_refuse_every_post(
     assert len(sent) == 3
     assert {p["path"] for p in sent} == {f"/v1/publications/{writer_of}/posts"}
     assert {p["post"]["publicationId"] for p in sent} == {writer_of}
+
+
+HOSTILE_TITLE = "[/] Evil \x1b[2J\x1b[31mred [bold]\x07\x9b"
+
+
+def test_titles_with_markup_or_control_codes_are_shown_escaped(tmp_path: Path,
+                                                              sandbox: Sandbox) -> None:
+    """A title holding rich markup (`[/]`) crashed `syncd plan`'s table with a MarkupError;
+    one holding escape sequences reached the terminal raw (here: clear the screen) and the
+    journal as control codes. Tables and log lines show both as text."""
+    posts = {"_posts/2024-01-05-evil.md": f"---\ntitle: {json.dumps(HOSTILE_TITLE)}\n---\nHi\n",
+             "_posts/2024-01-06-[weird]\x1b[0m.md": "---\ntitle: Weird name\n---\nHi.\n"}
+    make_site(tmp_path / "site", posts)
+    config = write_config(tmp_path, sandbox.api_url)
+    shown = r"[/] Evil \x1b[2J\x1b[31mred [bold]\x07\x9b"
+    plan = run_syncd("plan", "--config", str(config), env=ENV)
+    assert plan.returncode == 0, plan.stderr
+    assert shown in plan.stdout
+    assert r"_posts/2024-01-06-[weird]\x1b[0m.md" in plan.stdout
+    posted = run_syncd("--once", "-v", "--config", str(config), env=ENV)
+    assert posted.returncode == 0, posted.stderr
+    status = run_syncd("status", "--config", str(config), env=ENV)
+    assert status.returncode == 0, status.stderr
+    assert shown in status.stdout
+    for result in (plan, posted, status):
+        assert "\x1b" not in result.stdout + result.stderr
+        assert "\x07" not in result.stdout + result.stderr
+    assert sorted(post["request"]["title"] for post in sandbox.posts()) == sorted(
+        [HOSTILE_TITLE, "Weird name"])
