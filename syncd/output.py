@@ -320,7 +320,7 @@ def print_edit(report: Report, colour: bool = False, stream: TextIO | None = Non
     if report.before is not None and not lines:
         stream.write(f"{report.source}: matches what Medium has; nothing to do.\n")
         return
-    stream.write(f"{report.source}: {after.title}\n")
+    stream.write(visible(f"{report.source}: {after.title}") + "\n")
     if report.medium_url:
         stream.write(f"  edit on Medium:  {report.medium_url}\n")
     stream.write(f"  new version:     syncd render {report.source} --open\n")
@@ -335,7 +335,7 @@ def print_edit(report: Report, colour: bool = False, stream: TextIO | None = Non
     styles = {"-": "\x1b[31m", "+": "\x1b[32m", "@": "\x1b[36m"}
     for line in lines[2:]:
         style = styles.get(line[:1], "") if colour else ""
-        stream.write(f"{style}{line}{chr(27) + '[0m' if style else ''}\n")
+        stream.write(f"{style}{visible(line)}{chr(27) + '[0m' if style else ''}\n")
     stream.write("\n")
 
 

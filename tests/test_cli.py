@@ -223,7 +223,12 @@ def test_titles_with_markup_or_control_codes_are_shown_escaped(tmp_path: Path,
     status = run_syncd("status", "--config", str(config), env=ENV)
     assert status.returncode == 0, status.stderr
     assert shown in status.stdout
-    for result in (plan, posted, status):
+    evil = tmp_path / "site/_posts/2024-01-05-evil.md"
+    evil.write_text(evil.read_text().replace("Hi", "Hi \x1b]0;owned\x07 there"))
+    diff = run_syncd("diff", "--config", str(config), env=ENV)
+    assert diff.returncode == 0, diff.stderr
+    assert r"+Hi \x1b]0;owned\x07 there" in diff.stdout
+    for result in (plan, posted, status, diff):
         assert "\x1b" not in result.stdout + result.stderr
         assert "\x07" not in result.stdout + result.stderr
     assert sorted(post["request"]["title"] for post in sandbox.posts()) == sorted(
