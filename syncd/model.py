@@ -51,7 +51,7 @@ class Post:
     canonical_url: str | None
     title: str
     date: datetime
-    body: str = _Body()  # type: ignore[assignment]  # given as text or a reading callable
+    body: _Body = _Body()  # given as text or a reading callable; reads as text
     tags: tuple[str, ...] = ()
     published: bool = True
     draft: bool = False

@@ -325,7 +325,7 @@ def _markdown() -> mistune.Markdown:
                 token.setdefault("_line", line)
         return end
 
-    markdown.block.parse_method = noting_lines  # type: ignore[method-assign]
+    markdown.block.parse_method = noting_lines  # type: ignore[method-assign, assignment]
     return markdown
 
 

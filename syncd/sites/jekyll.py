@@ -1070,12 +1070,12 @@ class UrlDrop(Mapping[str, str]):
         self.slug = slug
         self.category_words = category_words
         self.permalink = permalink
-        self.values: dict[str, str] = {}
+        self.computed: dict[str, str] = {}
 
     def __getitem__(self, name: str) -> str:
-        value = self.values.get(name)
+        value = self.computed.get(name)
         if value is None:
-            value = self.values[name] = _URL_DROP[name](self)
+            value = self.computed[name] = _URL_DROP[name](self)
         return value
 
     def __contains__(self, name: object) -> bool:

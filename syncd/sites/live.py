@@ -72,7 +72,10 @@ def scan_of(results: Iterable[ReadResult], advice: str) -> SiteScan:
     posts: list[Post] = []
     errors: list[PostError] = []
     for result in results:
-        (errors if isinstance(result, PostError) else posts).append(result)
+        if isinstance(result, PostError):
+            errors.append(result)
+        else:
+            posts.append(result)
     kept, clashes = separate_url_clashes(posts, advice)
     return SiteScan(posts=tuple(kept), errors=tuple(errors + clashes))
 

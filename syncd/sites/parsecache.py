@@ -178,7 +178,7 @@ class ParseCache:
     def save(self) -> None:
         """Write the store, if it has one and learnt something; call under the ledger's write
         lock. A failure is logged, never raised: the store only saves time."""
-        if not self.unsaved:
+        if not self.unsaved or self.store is None:
             return
         files = {}
         for key, (stat, result, kept) in self._entries.items():
