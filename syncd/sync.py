@@ -27,6 +27,7 @@ from syncd.ledger import FAILED, IN_DOUBT, POSTED, POSTING, Entry, Ledger, now_i
 from syncd.model import Post
 from syncd.render import Rendered, payload_fields, render_post
 from syncd.render_context import RenderContext
+from syncd.sites.postfile import PostChanged
 
 if TYPE_CHECKING:
     from syncd.medium import CreatedPost, MediumClient
@@ -269,7 +270,13 @@ def _post_one(
     from syncd.medium import InDoubt, NotSent, RateLimited, Rejected, TokenRefused
 
     assert item.post is not None and item.canonical_url is not None
-    rendered = render(item.post)
+    try:
+        rendered = render(item.post)
+    except PostChanged as exc:
+        # Its file stopped reading as a post after the site was read: this post waits for
+        # the next pass; the others go on.
+        log.error("%s: not sent: %s", item.source, exc)
+        return Outcome(item, "not-sent", str(exc))
     for warning in item.post.warnings + rendered.warnings:
         log.warning("%s: %s", item.source, warning)
     if rendered.refusal is not None:

@@ -395,3 +395,28 @@ def test_the_token_appears_in_no_output_at_any_verbosity(
     assert TEST_TOKEN not in ledger
     page = requests.get(sandbox.url + "/", timeout=5).text
     assert TEST_TOKEN not in page
+
+
+def test_a_post_broken_between_the_read_and_its_turn_is_not_sent_and_the_rest_go(
+        tmp_path: Path, sandbox: Sandbox) -> None:
+    """A post file that stops reading as a post after the pass read the site (an editor
+    saving half a file, a deploy) ended the whole pass (PostChanged), so every later post
+    waited. The [notify] hook of the first post breaks the second, deterministically."""
+    posts = {"_posts/2024-01-01-first.md": "---\ntitle: First\n---\nOne.\n",
+             "_posts/2024-02-01-second.md": "---\ntitle: Second\n---\nTwo.\n",
+             "_posts/2024-03-01-third.md": "---\ntitle: Third\n---\nThree.\n"}
+    make_site(tmp_path / "site", posts)
+    second = tmp_path / "site/_posts/2024-02-01-second.md"
+    breaker = (f"{sys.executable} -c \"import pathlib; "
+               f"pathlib.Path('{second}').write_bytes(b'---\\\\ntitle: Caf\\\\xe9\\\\n---\\\\n')\"")
+    config = write_config(tmp_path, sandbox.api_url, extra=(
+        f'\n[notify]\ncommand = {json.dumps(f"[ $SYNCD_TITLE = First ] && {breaker}; true")}\n'))
+    result = run_syncd("--once", "--config", str(config), env=ENV)
+    assert result.returncode == 1, result.stderr
+    assert "_posts/2024-02-01-second.md: not sent:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p["request"]["title"] for p in sandbox.posts()) == ["First", "Third"]
+    second.write_text(posts["_posts/2024-02-01-second.md"])
+    again = run_syncd("--once", "--config", str(config), env=ENV)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p["request"]["title"] for p in sandbox.posts()) == ["First", "Second", "Third"]
