@@ -103,6 +103,10 @@ _DDD = re.compile(
 )
 _BC = re.compile(r"\b(bc\b|bce\b|b\.c\.|b\.c\.e\.)", _I)
 _FRAG = re.compile(r"\A\s*(\d{1,2})\s*\Z", _C)
+_HAS_ALPHA = re.compile(r"[A-Za-z]")
+_HAS_DIGIT = re.compile(r"[0-9]")
+# What the file name and a YAML date give: only parse_iso matches it, so its parts are plain.
+_PLAIN_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", _C)
 
 # Non-ASCII characters that Onigmo's [[:alnum:]] does not hold, so Date._parse blanks them
 # like any punctuation: spaces, punctuation, symbols other than So, controls and formats.
@@ -132,10 +136,10 @@ class _Text:
         the character itself (``-``, ``.``, ``/``)."""
         for kind in kinds:
             if kind == "a":
-                if re.search(r"[A-Za-z]", self.text) is None:
+                if _HAS_ALPHA.search(self.text) is None:
                     return False
             elif kind == "1":
-                if re.search(r"[0-9]", self.text) is None:
+                if _HAS_DIGIT.search(self.text) is None:
                     return False
             elif kind not in self.text:
                 return False
@@ -448,6 +452,10 @@ def date__parse(text: str) -> Hash:
     if len(text.encode("utf-8")) > PARSE_LIMIT:
         raise TimeParseError(f"string length ({len(text.encode('utf-8'))}) exceeds the limit "
                              f"{PARSE_LIMIT}")
+    plain = _PLAIN_DATE.fullmatch(text)
+    if plain:
+        return {"year": int(plain.group(1)), "mon": int(plain.group(2)),
+                "mday": int(plain.group(3))}
     work = _Text(_SQUEEZE.sub(" ", _ascii_text(text)))
     hash_: Hash = {"_comp": True}
     if work.has("a"):
@@ -564,6 +572,8 @@ def time_parse(text: str, local_zone: dt.tzinfo,
                        roll=True)
         raise DateRefused("now", f"it has no {_listed(missing)}", missing)
     found = _make_time(text, year, *values, zone, None, local_zone)
+    if found.tzinfo is local_zone:
+        return found
     try:
         return found.astimezone(local_zone)
     except OverflowError:
@@ -611,7 +621,9 @@ def _make_time(text: str, year: int | None, yday: int | None, mon: int | None,
             day -= mday
         return _make_time(text, year, None, mon, day, hour, minute, sec, fraction, zone, now,
                           local_zone)
-    usec = fraction * 1000000 if fraction is not None else None
+    # Ruby keeps the fraction exactly; a datetime holds whole microseconds (rounded down).
+    usec = fraction.numerator * 1000000 // fraction.denominator if fraction is not None \
+        else None
     if now is not None:
         now = now.astimezone(dt.timezone(dt.timedelta(seconds=off))) \
             if off is not None and abs(off) < 86400 else now.astimezone(local_zone)
@@ -623,7 +635,7 @@ def _make_time(text: str, year: int | None, yday: int | None, mon: int | None,
             filled[i] = current[i]
         else:
             if usec is None:
-                usec = Fraction(now.microsecond)
+                usec = now.microsecond
         year, mon, day, hour, minute, sec = filled
     year = 1970 if year is None else year
     mon = 1 if mon is None else mon
@@ -631,7 +643,7 @@ def _make_time(text: str, year: int | None, yday: int | None, mon: int | None,
     hour = 0 if hour is None else hour
     minute = 0 if minute is None else minute
     sec = 0 if sec is None else sec
-    usec = Fraction(0) if usec is None else usec
+    usec = 0 if usec is None else usec
     if year != off_year:
         off = zone_offset(zone, year, local_zone) if zone is not None else None
     if off is None:
@@ -711,13 +723,15 @@ def apply_offset(year: int, mon: int, day: int, hour: int, minute: int, sec: int
 
 
 def _civil(year: int, mon: int, day: int, hour: int, minute: int, sec: int,
-           usec: Fraction, roll: bool = False) -> dt.datetime:
+           usec: int, roll: bool = False) -> dt.datetime:
     """The arguments of ``Time.utc``/``Time.local`` as a wall time: Ruby's range checks,
     ``24:00`` and a leap second ``:60`` carried forward; a day the month lacks refused."""
+    if 1 <= year <= 9999 and 1 <= mon <= 12 and 1 <= day <= 28 and 0 <= hour < 24 \
+            and 0 <= minute < 60 and 0 <= sec < 60:
+        return dt.datetime(year, mon, day, hour, minute, sec, usec)  # the common case
     checks = (("mon", 1 <= mon <= 12), ("mday", 1 <= day <= 31), ("hour", 0 <= hour <= 24),
               ("min", 0 <= minute <= 59 and not (hour == 24 and minute)),
-              ("sec", 0 <= sec <= 60 and not (hour == 24 and sec)),
-              ("subsecx", 0 <= usec < 1000000))
+              ("sec", 0 <= sec <= 60 and not (hour == 24 and sec)))
     for name, ok in checks:
         if not ok:
             raise TimeParseError(f"{name} out of range")
@@ -729,13 +743,13 @@ def _civil(year: int, mon: int, day: int, hour: int, minute: int, sec: int,
     try:
         start = dt.datetime(year, mon, 1, hour % 24, minute)
         return start + dt.timedelta(days=day - 1 + hour // 24, seconds=sec,
-                                    microseconds=int(usec))
+                                    microseconds=usec)
     except OverflowError:
         raise _out_of_range() from None
 
 
 def _time_local(year: int, mon: int, day: int, hour: int, minute: int, sec: int,
-                usec: Fraction, local_zone: dt.tzinfo, roll: bool = False) -> dt.datetime:
+                usec: int, local_zone: dt.tzinfo, roll: bool = False) -> dt.datetime:
     try:
         return local_time(_civil(year, mon, day, hour, minute, sec, usec, roll), local_zone)
     except OverflowError:
@@ -762,7 +776,10 @@ def _force_zone(utc: dt.datetime, zone: str, off: int, local_zone: dt.tzinfo) ->
 def local_time(naive: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
     """``Time.local``: a wall time in a DST gap moves forward; an ambiguous one (the hour
     repeated in autumn) is read as the later, standard-time one, as Ruby does."""
+    earlier = naive.replace(tzinfo=zone)
     later = naive.replace(tzinfo=zone, fold=1)
+    if earlier.utcoffset() == later.utcoffset():
+        return earlier  # neither in a gap nor repeated: the common case
     if later.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) == naive:
         return later.astimezone(dt.UTC).astimezone(zone)
     return naive.replace(tzinfo=zone, fold=0).astimezone(dt.UTC).astimezone(zone)
