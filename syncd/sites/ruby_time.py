@@ -200,7 +200,8 @@ def s3e(hash_: Hash, y: str | None, m: str | int | None, d: str | None, bc: bool
             digits_from = start + 1 if y[start] in "+-" else start
             end = _digit_span(y, digits_from)
             if end < len(y):
-                y, d = d, y[start:end]
+                number = y[start:end]
+                y, d = d, number
     if ms is not None and (ms[:1] == "'" or len(ms) > 2):
         y, ms, d = ms, d, y
     if d is not None and (d[:1] == "'" or len(d) > 2):
