@@ -67,7 +67,7 @@ def date_text(rng: random.Random, when: dt.datetime) -> tuple[str, bool]:
     day = f"{when.year:04d}-{when.month:02d}-{when.day:02d}"
     clock = f"{when.hour:02d}:{when.minute:02d}"
     seconds = f"{clock}:{when.second:02d}"
-    choice = rng.randint(0, 13)
+    choice = rng.randint(0, 18)
     if choice == 0:
         return day, False
     if choice == 1:
@@ -97,6 +97,19 @@ def date_text(rng: random.Random, when: dt.datetime) -> tuple[str, bool]:
         return f"{day} {seconds} +5", False
     if choice == 12:
         return f"{day}T{seconds}", rng.random() < 0.5
+    month = when.strftime("%B")
+    hour12 = f"{when.hour % 12 or 12}:{when.minute:02d} {'pm' if when.hour >= 12 else 'am'}"
+    if choice == 14:
+        return f"{month} {when.day}, {when.year} {hour12}", rng.random() < 0.5
+    if choice == 15:
+        return f"{when.day} {month} {when.year}", rng.random() < 0.5
+    if choice == 16:
+        return f"{when:%a, %d %b %Y} {seconds} {rng.choice(['+0100', '-0500', 'GMT'])}", False
+    if choice == 17:
+        return f"{when.year}/{when.month:02d}/{when.day:02d} {clock}", rng.random() < 0.5
+    if choice == 18:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(when.day % 10 if when.day // 10 != 1 else 0, "th")
+        return f"{when:%b} {when.day}{suffix}, {when.year} at {hour12}", rng.random() < 0.5
     return f"{day} {seconds} -00:30", False
 
 

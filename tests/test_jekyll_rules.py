@@ -74,7 +74,7 @@ def test_deliberate_errors_where_jekyll_would_still_write_a_page(tmp_path: Path)
         "_posts/2020-01-05-🎉.md": "---\ntitle: Party\n---\nx\n",
         "_posts/2020-01-06-x.md": "---\ndate: 2020-02-30\n---\nx\n",
         "_posts/2020-01-07-y.md": "---\npermalink: :title/\n---\nx\n",
-        "_posts/2020-01-08-z.md": "---\ndate: 2020-01-08 10:00 CETX\n---\nx\n",
+        "_posts/2020-01-08-z.md": "---\ndate: January 8\n---\nx\n",
         "_posts/2020-01-09-good.md": "---\ntitle: Fine\n---\nx\n",
     })
     scan = read_site(root)
@@ -90,10 +90,13 @@ def test_deliberate_errors_where_jekyll_would_still_write_a_page(tmp_path: Path)
         "2020-01-05-🎉.md": "its slug '🎉' has no letters or digits, so Jekyll's :title is empty "
                            "and the post would be published at /; give it a `slug:` in its "
                            "front matter or rename the file",
-        "2020-01-06-x.md": "bad YAML front matter: day is out of range in `date: 2020-02-30`",
+        "2020-01-06-x.md": "bad YAML front matter: day is out of range in `date: 2020-02-30` "
+                           "(2020-02 has no day 30; Ruby would roll it over into the next month)",
         "2020-01-07-y.md": "bad YAML front matter: ':title/' is a Ruby symbol (a plain value "
                            "starting with ':'), which Jekyll refuses to read; put it in quotes",
-        "2020-01-08-z.md": "front matter `date` is not a date: '2020-01-08 10:00 CETX'",
+        "2020-01-08-z.md": "front matter `date` 'January 8' has no year: Jekyll would take the "
+                           "year from the moment the site is built, so the post's date and URL "
+                           "would change from build to build; write the full date",
     }
 
 
@@ -103,6 +106,7 @@ def test_dates_with_zones_ruby_knows_and_ignores(tmp_path: Path) -> None:
         "_posts/2020-01-01-b.md": "---\ndate: 2020-01-01 23:30:00 CET\n---\n",
         "_posts/2020-01-01-c.md": '---\ndate: "2020-01-01 23:30 +5"\n---\n',
         "_posts/2020-01-01-d.md": "---\ndate: 2020-01-01 23:30:00 +5\n---\n",
+        "_posts/2020-01-01-e.md": "---\ndate: 2020-01-01 23:30 CETX\n---\n",
     })
     dates = {p.source[-4:]: p.date.isoformat() for p in read_site(root).posts}
     assert dates == {
@@ -110,6 +114,7 @@ def test_dates_with_zones_ruby_knows_and_ignores(tmp_path: Path) -> None:
         "b.md": "2020-01-01T23:30:00+01:00",  # the local zone's own name
         "c.md": "2020-01-01T23:30:00+01:00",  # Ruby's Time.parse ignores a one-digit offset
         "d.md": "2020-01-01T19:30:00+01:00",  # ...but YAML's timestamps read it (Psych)
+        "e.md": "2020-01-01T23:30:00+01:00",  # a word Ruby does not know is no zone
     }
 
 

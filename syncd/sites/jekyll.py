@@ -13,7 +13,8 @@ reads one into Jekyll's document data, and :class:`Permalinks` turns that into i
 
 Where Jekyll would publish something that cannot be a canonical URL, the post is reported
 as an error instead: an impossible date Ruby rolls over (``2024-02-31``), a slug with no
-letters or digits (``…/.html``), two posts at one URL, a date syncd cannot read.
+letters or digits (``…/.html``), two posts at one URL, a date without a year (Jekyll would
+fill it from the build day) or outside the years 1 to 9999.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import yaml
 from syncd.errors import SyncdError
 from syncd.memory import batch
 from syncd.model import Post, PostError, SiteScan, source_digest, text_fingerprint
-from syncd.sites import ruby
+from syncd.sites import ruby, ruby_time
 from syncd.sites.live import FullReadNeeded, scan_of
 from syncd.sites.parsecache import (
     ParseCache,
@@ -773,40 +774,49 @@ class Document:
 
 
 def parse_date(value: Any, config: JekyllConfig, origin: str) -> dt.datetime:
-    """``Utils.parse_date(value.to_s)``: the post's time in the site's zone."""
+    """``Utils.parse_date(value.to_s)``: ``Time.parse(text).localtime`` in the site's zone.
+
+    Where Ruby raises, Jekyll stops the build; syncd reports the post. Where Ruby reads a
+    time syncd will not publish under (:class:`ruby_time.DateRefused`), the post is reported
+    with the reason.
+    """
     zone = config.timezone
     if isinstance(value, ruby.PsychTime):
-        return value.replace(microsecond=0).astimezone(zone)
-    if isinstance(value, dt.datetime):
-        return value.astimezone(zone)
-    if isinstance(value, dt.date):
-        text = ruby.to_s(value)
-    elif isinstance(value, str):
-        text = value
-    elif value is None:
+        try:
+            # Jekyll reads the Time's text again, which has whole seconds.
+            return value.replace(microsecond=0).astimezone(zone)
+        except OverflowError:
+            raise PostReadError(f"the {origin} `date` {value.isoformat()} is outside the years "
+                                "1 to 9999 that syncd can handle") from None
+    if value is None:
         raise PostReadError(f"the {origin} has an empty `date`")
-    else:
+    if isinstance(value, (list, dict)):
         raise PostReadError(f"the {origin} `date` is not a date: {value!r}")
-    parsed = ruby.time_parse(text, zone)
-    if parsed is None:
-        if origin == "file name":
-            raise PostReadError(f"the file name's date {text!r} is not a real date")
-        if _impossible_day(text):
-            # A calendar date that does not exist: Ruby would roll it into the next month.
-            raise PostReadError(f"bad YAML front matter: day is out of range in `date: {text}`")
-        raise PostReadError(f"front matter `date` is not a date: {text!r}")
-    return parsed
-
-
-def _impossible_day(text: str) -> bool:
-    found = re.match(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})", text)
-    if not found:
-        return False
+    text = ruby.to_s(value, zone)
     try:
-        dt.date(*(int(part) for part in found.groups()))
-    except ValueError:
-        return True
-    return False
+        return ruby_time.time_parse(text, zone)
+    except (ruby_time.TimeParseError, ruby_time.DateRefused) as exc:
+        raise PostReadError(_date_problem(text, origin, exc)) from None
+
+
+def _date_problem(text: str, origin: str, exc: ValueError) -> str:
+    """Why a post's date is not used, for the user."""
+    if origin == "file name":
+        return f"the file name's date {text!r} is not a real date"
+    if isinstance(exc, ruby_time.TimeParseError):
+        return (f"front matter `date` is not a date: {text!r} (Ruby's Time.parse: {exc}; "
+                "Jekyll stops the build on it)")
+    assert isinstance(exc, ruby_time.DateRefused)
+    if exc.kind == "rollover":
+        # A calendar date that does not exist: Ruby would roll it into the next month.
+        return f"bad YAML front matter: day is out of range in `date: {text}` ({exc})"
+    if exc.kind == "now":
+        parts = " and ".join(exc.missing) if len(exc.missing) <= 2 else \
+            ", ".join(exc.missing[:-1]) + " and " + exc.missing[-1]
+        return (f"front matter `date` {text!r} has no {exc.missing[0]}: Jekyll would take the "
+                f"{parts} from the moment the site is built, so the post's date and URL would "
+                "change from build to build; write the full date")
+    return f"front matter `date` {text!r}: {exc}"
 
 
 def deep_merge(target: Mapping[Any, Any], other: Mapping[Any, Any]) -> dict[Any, Any]:

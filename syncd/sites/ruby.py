@@ -8,8 +8,7 @@ mirrors, so :mod:`syncd.sites.jekyll` can read like Jekyll's source:
   ``2020-01-02`` a Date, ``:x`` a refused Symbol, ``1:30`` a sexagesimal number).
 - :func:`to_s`, :func:`truthy`, :func:`downcase`, :func:`split_words`, :func:`extname`,
   :func:`fnmatch`: Ruby's conversions, truthiness and string and path helpers.
-- :func:`time_parse`: ``Time.parse(text).localtime`` for the date forms posts use; other
-  forms are refused (``None``) rather than guessed.
+- ``Time.parse`` (a front matter ``date``) is ported in :mod:`syncd.sites.ruby_time`.
 - :func:`uri_encode` and :func:`uri_normalize`: ``Addressable::URI.encode`` and
   ``Addressable::URI.parse(...).normalize.to_s``, including Addressable's own NFKC tables.
 
@@ -349,100 +348,6 @@ def _bracket(pattern: str, start: int) -> tuple[int, str | None]:
     if i >= len(pattern):
         return start, None
     return i, "[" + ("^" if negate else "") + "".join(items) + "]"
-
-
-# Time.parse -----------------------------------------------------------------------------
-
-# Time::ZoneOffset in Ruby's time.rb (hours).
-_ZONE_OFFSET = {
-    "UTC": 0, "Z": 0, "UT": 0, "GMT": 0,
-    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
-    "A": 1, "B": 2, "C": 3, "D": 4, "E": 5, "F": 6, "G": 7, "H": 8, "I": 9, "K": 10,
-    "L": 11, "M": 12, "N": -1, "O": -2, "P": -3, "Q": -4, "R": -5, "S": -6, "T": -7,
-    "U": -8, "V": -9, "W": -10, "X": -11, "Y": -12,
-}  # fmt: skip
-
-_PARSEABLE = re.compile(
-    r"^[ \t\n\v\f\r]*(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
-    r"(?:(?:[Tt]|[ \t\n\v\f\r]+)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d+))?)?"
-    r"(?:[ \t\n\v\f\r]*(?P<zone>[Zz]|[-+]\d{1,2}(?::?\d{2}(?::?\d{2})?)?"
-    r"|(?<=[ \t\n\v\f\r])[A-Za-z]{1,5}(?![A-Za-z])))?)?"
-    r"[ \t\n\v\f\r]*$"
-)
-
-
-def time_parse(text: str, local_zone: dt.tzinfo) -> dt.datetime | None:
-    """``Time.parse(text).localtime`` where ``local_zone`` is Ruby's local zone.
-
-    Only ``YYYY-MM-DD``, optionally followed by ``HH:MM[:SS[.frac]]`` and a zone (``Z``,
-    ``+hh:mm``, ``+hhmm``, ``+hh``, or a name Ruby's Time knows) is read. ``None`` for any
-    other form, and for a calendar date that does not exist (Ruby rolls ``02-31`` over into
-    March; syncd calls it a bad date instead).
-    """
-    found = _PARSEABLE.match(text)
-    if not found:
-        return None
-    parts = found.groupdict()
-    year, month, day = int(parts["y"]), int(parts["m"]), int(parts["d"])
-    hour, minute = int(parts["H"] or 0), int(parts["M"] or 0)
-    second = int(parts["S"] or 0)
-    micro = int((parts["f"] or "").ljust(6, "0")[:6] or 0)
-    try:
-        naive = dt.datetime(year, month, day, hour, minute, second, micro)
-    except ValueError:
-        return None
-    try:
-        offset = _zone_offset(parts["zone"], year, local_zone) if parts["zone"] else None
-    except _UnknownZone:
-        return None
-    if offset is None:
-        return local_time(naive, local_zone)
-    fixed = dt.timezone(dt.timedelta(seconds=offset))
-    return naive.replace(tzinfo=fixed).astimezone(local_zone)
-
-
-def _zone_offset(zone: str, year: int, local_zone: dt.tzinfo) -> int | None:
-    """``Time.zone_offset``: seconds east of UTC, or ``None`` when Ruby ignores the zone."""
-    zone = zone.upper()
-    found = re.match(r"^([+-])(\d\d)(:?)(\d\d)(?:\3(\d\d))?$", zone)
-    if found:
-        sign = -1 if found.group(1) == "-" else 1
-        seconds = int(found.group(2)) * 3600 + int(found.group(4)) * 60 + int(found.group(5) or 0)
-        return sign * seconds
-    if re.match(r"^[+-]\d\d$", zone):
-        return int(zone) * 3600
-    if zone in _ZONE_OFFSET:
-        return _ZONE_OFFSET[zone] * 3600
-    for month in (1, 7):
-        moment = dt.datetime(year, month, 1, tzinfo=local_zone)
-        if (moment.tzname() or "").upper() == zone:
-            offset = moment.utcoffset()
-            return int(offset.total_seconds()) if offset is not None else None
-    if zone in _IGNORED_ZONE_NAMES or zone[0] in "+-":
-        return None
-    raise _UnknownZone(zone)
-
-
-class _UnknownZone(Exception):
-    """A word after the time that may not be a zone at all (``pm``, a month): not guessed."""
-
-
-# Zone names Ruby's Time.parse recognises as zones and then ignores (the time is read as
-# local time) unless they name the local zone.
-_IGNORED_ZONE_NAMES = frozenset((
-    "CET", "CEST", "BST", "IST", "JST", "KST", "HKT", "SGT", "EET", "EEST", "WET", "WEST",
-    "MSK", "AEST", "AEDT", "ACST", "ACDT", "AWST", "NZST", "NZDT", "AKST", "AKDT", "HST", "NST",
-    "NDT", "AST", "ADT", "WIB", "PHT", "ICT", "SAST", "CAT", "EAT", "WAT",
-))
-
-
-def local_time(naive: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
-    """``Time.local``: a wall time in a DST gap moves forward; an ambiguous one (the hour
-    repeated in autumn) is read as the later, standard-time one, as Ruby does."""
-    later = naive.replace(tzinfo=zone, fold=1)
-    if later.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) == naive:
-        return later.astimezone(dt.UTC).astimezone(zone)
-    return naive.replace(tzinfo=zone, fold=0).astimezone(dt.UTC).astimezone(zone)
 
 
 # Addressable ----------------------------------------------------------------------------
