@@ -1,0 +1,93 @@
+"""Local security: what other users of the machine, and the user's own hooks, can reach.
+
+Another local user can plant symlinks in shared folders (/tmp) and in folders they can write;
+syncd must never write through them. A ``[notify]`` command runs as syncd's own user: it must
+not find the token in its environment, and must never hang a pass or fill syncd's memory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+from conftest import TEST_TOKEN
+from sitekit import make_site, run_syncd, write_config
+
+from syncd.sandbox import Sandbox
+
+ENV = {"MEDIUM_TOKEN": TEST_TOKEN}
+NOTES = "_posts/2024-02-01-field-notes.md"
+SITE = {NOTES: "---\ntitle: Field notes\n---\nWe walked to the lake at dawn.\n"}
+
+
+@pytest.fixture
+def blog(tmp_path: Path, sandbox: Sandbox) -> Path:
+    make_site(tmp_path / "site", SITE)
+    return write_config(tmp_path, sandbox.api_url, publish_status="public")
+
+
+def fake_browser(folder: Path) -> tuple[Path, Path]:
+    """A $BROWSER that only records the address it was given."""
+    seen = folder / "browser-got"
+    browser = folder / "fake-browser"
+    browser.write_text(f"#!/bin/sh\necho \"$1\" > {seen}\n", encoding="utf-8")
+    browser.chmod(0o700)
+    return browser, seen
+
+
+def assert_private_page(address: str) -> Path:
+    page = Path(address.removeprefix("file://"))
+    info = page.parent.lstat()
+    assert stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+    assert stat.S_IMODE(info.st_mode) == 0o700
+    assert not page.is_symlink() and stat.S_IMODE(page.stat().st_mode) == 0o600
+    assert "<h1>Field notes</h1>" in page.read_text(encoding="utf-8")
+    return page
+
+
+def test_render_open_never_writes_through_a_symlink_planted_in_the_shared_tmp(
+        blog: Path, tmp_path: Path) -> None:
+    shared_tmp = tmp_path / "shared-tmp"
+    planted = tmp_path / "attacker"
+    shared_tmp.mkdir()
+    planted.mkdir()
+    precious = tmp_path / "precious"
+    precious.write_text("do not touch\n", encoding="utf-8")
+    # What an attacker could prepare before the victim runs `syncd render --open`: the old
+    # fixed folder name, pointing at their folder, holding the page's name as a symlink.
+    (shared_tmp / f"syncd-render-{os.getuid()}").symlink_to(planted)
+    (planted / "_posts-2024-02-01-field-notes.md.html").symlink_to(precious)
+    browser, seen = fake_browser(tmp_path)
+
+    result = run_syncd("render", NOTES, "--open", "--config", str(blog),
+                       env={"BROWSER": str(browser), "TMPDIR": str(shared_tmp)})
+
+    assert result.returncode == 0, result.stderr
+    assert precious.read_text(encoding="utf-8") == "do not touch\n"
+    address = result.stdout.strip()
+    assert seen.read_text(encoding="utf-8").strip() == address
+    page = assert_private_page(address)
+    assert page.parent.parent == shared_tmp and page.parent.name != f"syncd-render-{os.getuid()}"
+
+
+def test_render_open_uses_the_runtime_folder_only_when_it_is_private(
+        blog: Path, tmp_path: Path) -> None:
+    browser, _ = fake_browser(tmp_path)
+    runtime = tmp_path / "run-user"
+    runtime.mkdir(mode=0o700)
+    result = run_syncd("render", NOTES, "--open", "--config", str(blog),
+                       env={"BROWSER": str(browser), "XDG_RUNTIME_DIR": str(runtime),
+                            "TMPDIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert assert_private_page(result.stdout.strip()).parent == runtime / "syncd"
+
+    runtime.chmod(0o777)  # anyone could have planted things there: not used
+    result = run_syncd("render", NOTES, "--open", "--config", str(blog),
+                       env={"BROWSER": str(browser), "XDG_RUNTIME_DIR": str(runtime),
+                            "TMPDIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    page = assert_private_page(result.stdout.strip())
+    assert page.parent.parent == tmp_path and page.parent.name.startswith("syncd-render-")
