@@ -7,8 +7,12 @@ not find the token in its environment, and must never hang a pass or fill syncd'
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
 import stat
+import sys
 import time
 from pathlib import Path
 
@@ -91,3 +95,60 @@ def test_render_open_uses_the_runtime_folder_only_when_it_is_private(
     assert result.returncode == 0, result.stderr
     page = assert_private_page(result.stdout.strip())
     assert page.parent.parent == tmp_path and page.parent.name.startswith("syncd-render-")
+
+
+def notify(config: Path, command: str, timeout_s: float) -> None:
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + f"\n[notify]\ncommand = {json.dumps(command)}\n"
+                             f"timeout_s = {timeout_s}\n", encoding="utf-8")
+
+
+def detached_sleeper(pid_file: Path) -> str:
+    """Shell words starting a process in its own session, holding the command's stderr (as a
+    browser started by xdg-open does): killing the command's process group misses it."""
+    return (f"{sys.executable} -c 'import os, time; os.setsid(); time.sleep(60)' >&2 & "
+            f"echo $! > {pid_file}")
+
+
+def stop(pid_file: Path) -> None:
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+        os.kill(int(pid_file.read_text(encoding="utf-8")), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("then, timeout_s, logged", [
+    ("exit 0", 5, None),
+    ("sleep 60", 1, "still running after 1 s: stopped"),
+])
+def test_a_notify_command_leaving_a_child_on_its_stderr_never_holds_the_pass(
+        blog: Path, tmp_path: Path, sandbox: Sandbox, then: str, timeout_s: float,
+        logged: str | None) -> None:
+    pid_file = tmp_path / "sleeper.pid"
+    notify(blog, f"{detached_sleeper(pid_file)}; {then}", timeout_s)
+    try:
+        started = time.monotonic()
+        result = run_syncd("--once", "--config", str(blog), env=ENV, timeout=40)
+        took = time.monotonic() - started
+    finally:
+        stop(pid_file)
+    assert result.returncode == 0, result.stderr
+    assert len(sandbox.posts()) == 1
+    assert pid_file.exists()  # the command did run
+    assert took < timeout_s + 4, f"the pass took {took:.1f} s"
+    if logged:
+        assert logged in result.stderr
+
+
+def test_a_notify_command_writing_hundreds_of_megabytes_costs_syncd_no_memory(
+        blog: Path, tmp_path: Path, sandbox: Sandbox) -> None:
+    peak = tmp_path / "syncd-peak"
+    # syncd's peak memory is read by the command itself, once it has said everything.
+    notify(blog, f"head -c 300000000 /dev/zero >&2; grep VmHWM /proc/$PPID/status > {peak}; "
+                 "echo last words >&2; exit 7", 30)
+    result = run_syncd("--once", "--config", str(blog), env=ENV, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert len(sandbox.posts()) == 1
+    [line] = [line for line in result.stderr.splitlines() if "notify command" in line]
+    assert "exited with status 7: last words (the last of 300000011 bytes)" in line
+    assert len(line) < 1000
+    peak_kb = int(peak.read_text(encoding="utf-8").split()[1])
+    assert peak_kb < 150_000, f"syncd peaked at {peak_kb} kB"
