@@ -152,3 +152,40 @@ def test_a_notify_command_writing_hundreds_of_megabytes_costs_syncd_no_memory(
     assert len(line) < 1000
     peak_kb = int(peak.read_text(encoding="utf-8").split()[1])
     assert peak_kb < 150_000, f"syncd peaked at {peak_kb} kB"
+
+
+HOOK_LOOKS_AROUND = ("cat /proc/$PPID/environ > {out}/syncd-environ; env > {out}/own-environ; "
+                     "echo $CREDENTIALS_DIRECTORY > {out}/credentials")
+
+
+@pytest.mark.parametrize("how", ["token_env", "custom token_env", "token_file"])
+def test_a_notify_command_finds_no_token_in_its_environment_or_in_syncds(
+        tmp_path: Path, sandbox: Sandbox, how: str) -> None:
+    make_site(tmp_path / "site", SITE)
+    env = {"SOME_OTHER_SETTING": "kept"}
+    if how == "token_file":
+        token_file = tmp_path / "medium-token"
+        token_file.write_text(TEST_TOKEN + "\n", encoding="utf-8")
+        token_file.chmod(0o600)
+        config = write_config(tmp_path, sandbox.api_url, token_file=str(token_file))
+    elif how == "custom token_env":
+        config = write_config(tmp_path, sandbox.api_url, token_env="BLOG_TOKEN")
+        env["BLOG_TOKEN"] = TEST_TOKEN
+    else:
+        config = write_config(tmp_path, sandbox.api_url)
+        env["MEDIUM_TOKEN"] = TEST_TOKEN
+    notify(config, HOOK_LOOKS_AROUND.format(out=tmp_path), 10)
+
+    result = run_syncd("--once", "--config", str(config), env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert len(sandbox.posts()) == 1
+    syncd_environ = (tmp_path / "syncd-environ").read_bytes()
+    own_environ = (tmp_path / "own-environ").read_bytes()
+    assert b"SOME_OTHER_SETTING=kept" in syncd_environ  # it did read syncd's environment
+    assert TEST_TOKEN.encode() not in syncd_environ
+    if how != "token_file":  # what the README says is left: the name, its value blanked
+        name = "BLOG_TOKEN" if how == "custom token_env" else "MEDIUM_TOKEN"
+        assert f"{name}=".encode() in syncd_environ
+    assert TEST_TOKEN.encode() not in own_environ
+    assert (tmp_path / "credentials").read_text(encoding="utf-8") == "\n"
