@@ -189,3 +189,39 @@ def test_a_notify_command_finds_no_token_in_its_environment_or_in_syncds(
         assert f"{name}=".encode() in syncd_environ
     assert TEST_TOKEN.encode() not in own_environ
     assert (tmp_path / "credentials").read_text(encoding="utf-8") == "\n"
+
+
+def test_syncds_files_beside_the_ledger_are_private(tmp_path: Path, sandbox: Sandbox) -> None:
+    make_site(tmp_path / "site", {NOTES: SITE[NOTES] + "\n| a | b |\n|---|---|\n| 1 | 2 |\n"})
+    config = write_config(tmp_path, sandbox.api_url, upload_images=True, tables="image")
+    assert run_syncd("--once", "--config", str(config), env=ENV).returncode == 0
+    (tmp_path / "site/_posts/2024-03-01-second.md").write_text(
+        "---\ntitle: Second\n---\nMore.\n", encoding="utf-8")
+    result = run_syncd("--once", "--config", str(config), env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert len(sandbox.posts()) == 2
+
+    state = tmp_path / "state"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in state.iterdir()}
+    assert {"ledger.json", "ledger.json.bak", "ledger.json.lock", "ledger.json.write.lock",
+            "medium-images.json"} <= set(modes)
+    assert modes == dict.fromkeys(modes, 0o600)
+
+
+@pytest.mark.parametrize("lock", ["ledger.json.lock", "ledger.json.write.lock"])
+def test_a_lock_file_planted_as_a_symlink_is_refused_never_written_through(
+        blog: Path, tmp_path: Path, sandbox: Sandbox, lock: str) -> None:
+    # A ledger folder that others can write: they can plant names in it.
+    state = tmp_path / "state"
+    state.mkdir(mode=0o777)
+    precious = tmp_path / "precious"
+    precious.write_text("do not touch\n", encoding="utf-8")
+    (state / lock).symlink_to(precious)
+
+    result = run_syncd("--once", "--config", str(blog), env=ENV)
+
+    assert precious.read_text(encoding="utf-8") == "do not touch\n"
+    assert result.returncode == 4
+    assert f"the lock file {state / lock} is a symlink" in result.stderr
+    assert sandbox.posts() == []
