@@ -244,7 +244,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.option("--open", "open_browser", is_flag=True,
               help="Write the post as an HTML page and open it in a browser (the page's "
               "file:// address is printed too), to copy it into Medium's editor with its "
-              "formatting.")
+              "formatting. The page goes in $XDG_RUNTIME_DIR/syncd, or a new private folder "
+              "in the temp folder.")
 @common_options
 @click.pass_context
 @handle_errors

@@ -4,7 +4,8 @@ Each event (``posted``, ``in-doubt``, ``failed``, ``changed``, ``deferred``) run
 once through ``/bin/sh -c``, with its details in ``SYNCD_*`` environment variables, so a
 one-line ``notify-send``, ``mail`` or ``curl`` is all a user writes. The command gets
 syncd's environment minus every variable that may hold a secret (the token's, the OAuth
-client secret's, systemd's credentials folder); it runs with a timeout, and its failure is
+client secret's, systemd's credentials folder); it runs with a timeout that holds whatever
+the children it leaves behind do, only the end of its output is kept, and its failure is
 logged, never fatal: a notification must never stop a post or lose a ledger write.
 """
 
