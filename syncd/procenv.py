@@ -10,7 +10,6 @@ left in ``/proc/PID/environ`` is ``NAME=`` followed by zero bytes.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 from collections.abc import Iterable, MutableMapping
@@ -48,9 +47,14 @@ def _startup_block() -> tuple[int, int] | None:
 def _blank_startup_values(names: Iterable[str]) -> None:
     """Zero the values of ``names`` in the start-up block. Only after ``unsetenv``: then no
     C code points at those bytes any more, and the other variables are left as they are."""
-    block = _startup_block()
+    try:
+        import ctypes
+    except ImportError:  # a Python built without it
+        block = None
+    else:
+        block = _startup_block()
     if block is None:
-        log.debug("cannot find this process's start-up environment; it still holds %s",
+        log.debug("cannot reach this process's start-up environment; it still holds %s",
                   ", ".join(names))
         return
     start, end = block
