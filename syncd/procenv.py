@@ -36,8 +36,7 @@ def _startup_block() -> tuple[int, int] | None:
     """Where the kernel keeps this process's start-up environment (``/proc/self/stat``
     fields 50 and 51, Linux 3.5+); None elsewhere."""
     try:
-        text = Path("/proc/self/stat").read_text(encoding="ascii")
-        fields = text.rsplit(")", 1)[1].split()
+        fields = Path("/proc/self/stat").read_bytes().rsplit(b")", 1)[1].split()
         start, end = int(fields[47]), int(fields[48])
     except (OSError, IndexError, ValueError):
         return None
