@@ -20,7 +20,7 @@ def replace_file(path: Path, content: bytes | Iterable[bytes], mode: int | None 
     The temporary file is ``.<name>.<random>`` beside ``path``, so a sweep can find what a
     killed writer left behind.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         if mode is not None:

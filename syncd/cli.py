@@ -96,6 +96,22 @@ def load(ctx: click.Context) -> Config:
     return config
 
 
+def secret_environ(config: Config) -> dict[str, str]:
+    """The environment for a command that reads the token: a private copy, while the
+    variables that may hold secrets leave the process's own environment, so the processes
+    syncd starts (``[notify]`` commands, a browser) cannot find them there
+    (:mod:`syncd.procenv`)."""
+    from syncd.config import DEFAULT_TOKEN_ENV
+    from syncd.procenv import withdraw
+
+    environ = dict(os.environ)
+    names = [DEFAULT_TOKEN_ENV, config.medium.token_env or "", "MEDIUM_CLIENT_SECRET"]
+    if config.login is not None and config.login.client_secret_env:
+        names.append(config.login.client_secret_env)
+    withdraw(names)
+    return environ
+
+
 @click.group(
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -134,12 +150,13 @@ def cli(ctx: click.Context, once: bool, dry_run: bool, backfill: bool) -> None:
     if not once:
         from syncd.service import run_service
 
-        ctx.exit(run_service(load(ctx), os.environ))
+        config = load(ctx)
+        ctx.exit(run_service(config, secret_environ(config)))
     from syncd.app import run_once
 
     config = load(ctx)
     with output.pass_progress(enabled=sys.stderr.isatty()) as advance:
-        report = run_once(config, os.environ, dry_run=dry_run, backfill=backfill,
+        report = run_once(config, secret_environ(config), dry_run=dry_run, backfill=backfill,
                           progress=advance)
     log.info("%s%s", "dry run: " if dry_run else "", report.summary())
     ctx.exit(report.exit_status)
@@ -227,7 +244,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.option("--open", "open_browser", is_flag=True,
               help="Write the post as an HTML page and open it in a browser (the page's "
               "file:// address is printed too), to copy it into Medium's editor with its "
-              "formatting.")
+              "formatting. The page goes in $XDG_RUNTIME_DIR/syncd, or a new private folder "
+              "in the temp folder.")
 @common_options
 @click.pass_context
 @handle_errors
@@ -384,7 +402,8 @@ def check(ctx: click.Context) -> None:
     """
     from syncd.app import run_checks
 
-    checks = run_checks(load(ctx), os.environ)
+    config = load(ctx)
+    checks = run_checks(config, secret_environ(config))
     for item in checks:
         mark = "✓" if item.ok else "✗"
         line = f"{mark} {item.what}" + (f"\n    fix: {item.fix}" if not item.ok else "")
@@ -444,7 +463,8 @@ def login(ctx: click.Context, no_browser: bool, port: int) -> None:
     """
     from syncd.login import run_login
 
-    run_login(load(ctx), os.environ, open_browser=not no_browser, port=port)
+    config = load(ctx)
+    run_login(config, secret_environ(config), open_browser=not no_browser, port=port)
 
 
 @cli.command()

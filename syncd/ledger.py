@@ -48,6 +48,7 @@ good copy). A lock file beside the ledger keeps two syncd processes apart.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import json
 import logging
@@ -747,10 +748,15 @@ def now_iso() -> str:
 
 
 def _open_lock_file(lock_path: Path) -> int:
+    """The lock file, never through a symlink: in a folder others can write, one planted
+    there would make syncd truncate whatever file it points to."""
     try:
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LedgerError(f"the lock file {lock_path} is a symlink; syncd does not write "
+                              "through one: remove it") from None
         raise LedgerError(f"cannot create the lock file {lock_path}: {exc.strerror}") from None
 
 

@@ -6,15 +6,17 @@ coloured by level on a terminal. Tables use rich, which prints plain text off a 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import json
 import logging
 import os
 import re
+import stat
 import sys
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -340,21 +342,48 @@ def print_edit(report: Report, colour: bool = False, stream: TextIO | None = Non
 
 
 def write_preview(source: str, rendered: Rendered) -> Path:
-    """The rendered post as a standalone page in a private temp folder, for a browser."""
-    folder = Path(tempfile.gettempdir()) / f"syncd-render-{os.getuid()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
+    """The rendered post as a standalone page in a folder only this user can enter, for a
+    browser. Never a fixed name in a shared /tmp: another user could plant a symlink there
+    and have syncd overwrite whatever it points to."""
+    folder = preview_folder(os.environ)
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", source).strip("-") or "post"
     page = folder / f"{name}.html"
-    page.write_text(
+    text = (
         "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(rendered.title)}</title>"
         "<style>body{max-width:42em;margin:2em auto;font:18px/1.6 Georgia,serif}"
         "pre{background:#f4f4f4;padding:1em;overflow:auto}</style></head><body>\n"
         "<!-- Select all, copy, and paste into Medium's editor -->\n"
-        f"{rendered.html}</body></html>\n",
-        encoding="utf-8",
+        f"{rendered.html}</body></html>\n"
     )
+    fd = os.open(page, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
     return page
+
+
+def preview_folder(environ: Mapping[str, str]) -> Path:
+    """``$XDG_RUNTIME_DIR/syncd`` when that is a folder of ours that nobody else can enter
+    (pages reuse one place, and vanish at logout), else a fresh ``mkdtemp`` folder (0700)."""
+    runtime = environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime) and _private_folder(Path(runtime)):
+        folder = Path(runtime) / "syncd"
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+        if _private_folder(folder):
+            return folder
+    return Path(tempfile.mkdtemp(prefix="syncd-render-"))
+
+
+def _private_folder(folder: Path) -> bool:
+    """A real folder (not a symlink), owned by this user, closed to group and others."""
+    try:
+        info = folder.lstat()
+    except OSError:
+        return False
+    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            and not info.st_mode & 0o077)
 
 
 def open_in_browser(url: str) -> bool:

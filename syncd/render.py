@@ -254,15 +254,22 @@ class _PostRenderer:
         if not self.options.upload_images:
             return None, "uploads are off ([medium] upload_images), and a drawn table " \
                          "must be uploaded"
-        from syncd.tableimage import table_png, undrawable
+        from syncd.tableimage import TableTooBig, check_size, table_png, undrawable
 
+        try:
+            check_size(header, rows)
+        except TableTooBig as exc:
+            return None, f"it is too big to draw: {exc}"
         font = str(self.options.table_font) if self.options.table_font else None
         missing = undrawable([*(header or []), *(cell for row in rows for cell in row)], font)
         if missing:
             shown = " ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
             fix = "" if font else " (set [medium] table_font to a font that has them)"
             return None, f"the table font cannot draw {shown}{fix}"
-        png = table_png(header, rows, aligns, font)
+        try:
+            png = table_png(header, rows, aligns, font)
+        except TableTooBig as exc:
+            return None, f"it is too big to draw: {exc}"
         if len(png) > MAX_UPLOAD_BYTES:
             return None, f"its picture is over {MAX_UPLOAD_BYTES // 1024 // 1024} MB"
         name = f"table-{hashlib.sha256(png).hexdigest()[:16]}.png"
