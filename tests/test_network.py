@@ -242,3 +242,67 @@ def test_a_client_error_never_carries_the_token(sandbox: Sandbox) -> None:
     with pytest.raises(MediumError) as raised:
         create(sandbox)
     assert TEST_TOKEN not in str(raised.value)
+
+
+# --- 5. tokens HTTP cannot carry -------------------------------------------------------------
+
+SECRET_PART = "s3cr3tpart"
+
+
+@pytest.mark.parametrize(
+    ("raw", "where"),
+    [
+        (f"{SECRET_PART}\nInjected: header", "MEDIUM_TOKEN"),
+        (f"{SECRET_PART}€", "MEDIUM_TOKEN"),
+        (f"{SECRET_PART}é", "MEDIUM_TOKEN"),
+        (f"{SECRET_PART} {SECRET_PART}", "MEDIUM_TOKEN"),
+        (f"{SECRET_PART}\0x".encode(), "token.txt"),
+        (b"\xff\xfe" + SECRET_PART.encode(), "token.txt"),
+        (b"", "token.txt"),
+        (None, "token.txt"),
+    ],
+    ids=["newline", "not-latin-1", "latin-1", "space", "nul-in-file", "not-utf-8", "empty-file",
+         "directory"],
+)
+def test_a_token_http_cannot_carry_is_a_config_error_naming_its_source(
+    tmp_path: Path, sandbox: Sandbox, raw: str | bytes | None, where: str
+) -> None:
+    make_site(tmp_path / "site", ONE_POST)
+    if isinstance(raw, str):
+        config = write_config(tmp_path, sandbox.api_url)
+        env = {"MEDIUM_TOKEN": raw}
+    else:
+        token_file = tmp_path / "token.txt"
+        if raw is None:
+            token_file.mkdir()
+        else:
+            token_file.write_bytes(raw)
+            token_file.chmod(0o600)
+        config = write_config(tmp_path, sandbox.api_url, token_file="token.txt")
+        env = {}
+    synced = run_syncd("--once", "--config", str(config), env=env)
+    assert synced.returncode == 2, synced.stderr
+    assert where in synced.stderr and "Traceback" not in synced.stderr
+    assert SECRET_PART not in synced.stderr + synced.stdout
+    checked = run_syncd("check", "--config", str(config), env=env)
+    assert checked.returncode == 2, checked.stdout + checked.stderr
+    assert "Traceback" not in checked.stderr
+    lines = checked.stdout.splitlines()
+    assert lines[0].startswith("✓ config ") and lines[1].startswith("✓ site ")
+    assert "✗ no Medium token" in checked.stdout and where in checked.stdout
+    assert "    fix: " in checked.stdout
+    assert SECRET_PART not in checked.stdout + checked.stderr
+    assert sandbox.posts() == []
+
+
+def test_a_systemd_credential_that_is_not_utf8_is_named(tmp_path: Path, sandbox: Sandbox) -> None:
+    make_site(tmp_path / "site", ONE_POST)
+    config = write_config(tmp_path, sandbox.api_url)
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "medium-token").write_bytes(b"\xff" + SECRET_PART.encode())
+    synced = run_syncd("--once", "--config", str(config),
+                       env={"CREDENTIALS_DIRECTORY": str(credentials)})
+    assert synced.returncode == 2, synced.stderr
+    assert "medium-token is not UTF-8" in synced.stderr and "Traceback" not in synced.stderr
+    assert SECRET_PART not in synced.stderr
