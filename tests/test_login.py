@@ -336,3 +336,23 @@ def test_no_redirect_within_the_wait_stores_nothing(
                   port=0, timeout_s=0.2)
     assert "ssh -L" in capsys.readouterr().out
     assert not (tmp_path / "state" / "token.json").exists()
+
+
+@pytest.mark.parametrize("expires_at", [1e300, float("inf"), float("nan"), -1],
+                         ids=["far", "infinite", "nan", "negative"])
+def test_a_refresh_answer_whose_expiry_is_no_date_is_not_a_token(
+    tmp_path: Path, sandbox: Sandbox, expires_at: float
+) -> None:
+    config = login_config(tmp_path, sandbox)
+    token_file = write_token(tmp_path, expires_in_s=DAY_S)
+    before = token_file.read_bytes()
+    sandbox.add_fault(path="/v1/tokens", method="POST", status=201, body={
+        "token_type": "Bearer", "access_token": TEST_TOKEN, "refresh_token": "c" * 64,
+        "expires_at": expires_at,
+    })
+
+    synced = run_syncd("--once", "--config", str(config), env=env_with(sandbox.client_secret))
+    assert "Traceback" not in synced.stderr
+    assert "could not be refreshed" in synced.stderr and "not a token object" in synced.stderr
+    assert token_file.read_bytes() == before
+    assert synced.returncode == 3  # the old token, used until it expires, is not the sandbox's
