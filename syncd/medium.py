@@ -135,9 +135,11 @@ class CreatedPost:
 class MediumClient:
     """A thin, explicit client: one method per endpoint syncd uses."""
 
-    def __init__(self, api_url: str, token: Secret, timeout_s: float = 30.0) -> None:
+    def __init__(self, api_url: str, token: Secret, timeout_s: float = 30.0,
+                 read_retry_delays: tuple[float, ...] = READ_RETRY_DELAYS) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout_s = timeout_s
+        self.read_retry_delays = read_retry_delays
         self._session = open_session()
         self._session.headers.update(
             {
@@ -174,8 +176,8 @@ class MediumClient:
         return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
     def _read(self, path: str) -> Any:
-        """GET with a retry after each delay in READ_RETRY_DELAYS; never used for a create."""
-        for delay in READ_RETRY_DELAYS:
+        """GET with a retry after each of ``read_retry_delays``; never used for a create."""
+        for delay in self.read_retry_delays:
             try:
                 return self._read_data(path)
             except Unreadable:
@@ -282,21 +284,29 @@ def send(session: requests.Session, method: str, url: str, *, timeout_s: float,
     complete answer came back, :class:`InDoubt` for a write (``creates``) or :class:`NotSent`
     for a read. The answer itself is not judged here.
     """
-    deadline = _Deadline(timeout_s * WHOLE_REQUEST_FACTOR)
     where = _origin(url)
     try:
+        prepared = session.prepare_request(requests.Request(method, url, **kwargs))
+        settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+    except (ValueError, UnicodeError):
+        raise NotSent(f"the request to {where} cannot be made (a header or the URL holds "
+                      "characters HTTP cannot carry)") from None
+    # The adapter, not Session.send: the session would read a redirect's Location even when
+    # told not to follow it, and a Location it cannot parse raised out of the client.
+    adapter = session.get_adapter(prepared.url or url)
+    deadline = _Deadline(timeout_s * WHOLE_REQUEST_FACTOR)
+    try:
         with deadline:
-            response = session.request(method, url, timeout=timeout_s, allow_redirects=False,
-                                       stream=True, **kwargs)
+            response = adapter.send(prepared, stream=True, timeout=timeout_s,
+                                    verify=settings["verify"], cert=settings["cert"],
+                                    proxies=settings["proxies"])
             try:
                 content = _read_capped(response)
             finally:
                 response.close()
-    except (UnicodeEncodeError, requests.exceptions.InvalidHeader,
-            requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-            requests.exceptions.InvalidSchema):
-        raise NotSent(f"the request to {where} cannot be made (a header or the URL holds "
-                      "characters HTTP cannot carry)") from None
+    except UnicodeEncodeError:
+        raise NotSent(f"the request to {where} cannot be made (a header holds characters "
+                      "HTTP cannot carry)") from None
     except requests.exceptions.ConnectTimeout:
         raise NotSent(f"could not connect to {where} (timed out)") from None
     except _AnswerTooBig:

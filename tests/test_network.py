@@ -71,6 +71,24 @@ def test_a_redirect_on_a_create_is_in_doubt_and_never_followed(
     assert len(sandbox.posts()) == (1 if after else 0)
 
 
+@pytest.mark.parametrize("location", ["http://[::1", "/\u00e9t\u00e9", "", "//evil.example/"])
+def test_a_redirect_whose_location_cannot_be_parsed_is_no_crash(
+    sandbox: Sandbox, location: str
+) -> None:
+    # Found by the fuzzer: requests parsed Location even when told not to follow it, and an
+    # unparsable one raised ValueError or UnicodeDecodeError out of the client.
+    sandbox.add_fault(path=POSTS_PATH, status=303, location=location, after=True)
+    with pytest.raises(InDoubt):
+        create(sandbox)
+    sandbox.add_fault(path="/v1/me", status=302, location=location)
+    client = client_for(sandbox)
+    try:
+        with pytest.raises(NotSent):
+            client.me()
+    finally:
+        client.close()
+
+
 def test_a_redirected_create_is_recorded_in_doubt_not_posted(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
