@@ -160,9 +160,9 @@ class MediumClient:
             raise Unreadable("Medium's answer to /me holds no user id", 200)
         return MediumUser(
             id=str(data["id"]),
-            username=str(data.get("username", "")),
-            name=str(data.get("name", "")),
-            url=str(data.get("url", "")),
+            username=printable(str(data.get("username", "")), 100),
+            name=printable(str(data.get("name", "")), 100),
+            url=printable(str(data.get("url", "")), 500),
         )
 
     def publications(self, user_id: str) -> list[dict[str, Any]]:
@@ -552,7 +552,8 @@ def _is_post_url(url: str, post_id: str) -> bool:
         host = parts.hostname
     except ValueError:
         return False
-    if parts.scheme not in ("https", "http") or not host:
+    if parts.scheme not in ("https", "http") or not host or not url.isprintable() \
+            or " " in url or len(url) > 2000:
         return False
     last = parts.path.rstrip("/").rpartition("/")[2]
     return last == post_id or last.endswith("-" + post_id)

@@ -114,6 +114,8 @@ def test_a_redirected_create_is_recorded_in_doubt_not_posted(
         (201, {"data": {"id": "0123456789ab"}}),
         (201, {"data": {"id": "0123456789ab", "url": ""}}),
         (201, {"data": {"id": "0123456789ab", "url": "javascript:alert(1)//-0123456789ab"}}),
+        (201, {"data": {"id": "0123456789ab", "url": "https://medium.com/@x/\x1b[2J-0123456789ab"}}),
+        (201, {"data": {"id": "0123456789ab", "url": "https://medium.com/@x/a b-0123456789ab"}}),
         (201, {"data": {"url": "https://medium.com/@x/a-0123456789ab"}}),
         (201, {"data": {"id": {"nested": 1}, "url": "https://medium.com/@x/a-0123456789ab"}}),
         (201, {"data": {"id": "../../me", "url": "https://medium.com/@x/a-../../me"}}),
@@ -324,3 +326,20 @@ def test_a_systemd_credential_that_is_not_utf8_is_named(tmp_path: Path, sandbox:
     assert synced.returncode == 2, synced.stderr
     assert "medium-token is not UTF-8" in synced.stderr and "Traceback" not in synced.stderr
     assert SECRET_PART not in synced.stderr
+
+
+def test_text_from_an_answer_reaches_the_terminal_without_control_characters(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    make_site(tmp_path / "site", ONE_POST)
+    config = write_config(tmp_path, sandbox.api_url)
+    sandbox.add_fault(path="/v1/me", status=200,
+                      body={"data": {"id": "abc123", "username": "\x1b[2Jevil\nforged line"}})
+    checked = run_syncd("check", "--config", str(config), env=ENV)
+    assert "authenticated as @?[2Jevil?forged line" in checked.stdout
+    sandbox.add_fault(path=POSTS_PATH, status=403,
+                      body={"errors": [{"message": "\x1b]0;title\x07no" + "!" * 5000}]})
+    synced = run_syncd("--once", "--config", str(config), env=ENV)
+    assert synced.returncode == 1
+    assert "\x1b" not in synced.stderr + checked.stdout + checked.stderr
+    assert "!" * 400 not in synced.stderr
