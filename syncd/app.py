@@ -543,6 +543,9 @@ def run_checks(config: Config, environ: Mapping[str, str]) -> list[Check]:
     except ConfigError as exc:
         checks.append(Check(False, "no Medium token", str(exc), EXIT_USAGE))
         return checks
+    except SyncdError as exc:
+        checks.append(Check(False, "no Medium token", str(exc), exc.exit_status))
+        return checks
     client = MediumClient(config.medium.api_url, token, config.medium.timeout_s)
     try:
         user = client.me()

@@ -473,7 +473,10 @@ def login(ctx: click.Context, no_browser: bool, port: int) -> None:
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
               help="Keep posts and images in this folder across restarts.")
 @click.option("--token", "tokens", multiple=True,
-              help="A valid integration token, one user each (repeatable).")
+              help="A made-up integration token the emulator accepts, one user each "
+                   "(repeatable). Never your real Medium token: the emulator needs none.")
+@click.option("--token-file", type=click.Path(dir_okay=False), default=None,
+              help="Read more tokens from this file, whitespace-separated; # starts a comment.")
 @click.option("--daily-limit", default=10, show_default=True, type=int,
               help="Posts per user per rolling 24 hours.")
 @click.option("--client-id", default=None, help="The built-in OAuth client's id.")
@@ -481,20 +484,44 @@ def login(ctx: click.Context, no_browser: bool, port: int) -> None:
 @common_options
 @handle_errors
 def sandbox(host: str, port: int, data_dir: str | None, tokens: tuple[str, ...],
-            daily_limit: int, client_id: str | None, client_secret: str | None) -> None:
+            token_file: str | None, daily_limit: int, client_id: str | None,
+            client_secret: str | None) -> None:
     """Run the local Medium API emulator (for tests, the demo and dry runs).
+
+    The emulator never needs a real Medium token, and must not be given one: make tokens
+    up. Tokens come from --token, --token-file and the environment variable
+    SYNCD_SANDBOX_TOKENS (whitespace-separated), all together; with none, one is made and
+    printed. A file or the variable keeps them out of `ps`.
 
     \b
     Example:
-      syncd sandbox --port 8787 --token "$MEDIUM_TOKEN" --data /tmp/medium
-      # then in syncd.toml: [medium] api_url = "http://127.0.0.1:8787/v1"
+      syncd sandbox --port 8787 --token test-token --data /tmp/medium
+      # then: MEDIUM_TOKEN=test-token syncd --once, with in syncd.toml:
+      # [medium] api_url = "http://127.0.0.1:8787/v1"
     """
     from syncd.sandbox import run_sandbox
 
+    given = list(tokens) + _words(os.environ.get(SANDBOX_TOKENS_ENV, ""))
+    if token_file is not None:
+        try:
+            given += _words(Path(token_file).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SyncdError(f"cannot read the token file {token_file}: "
+                             f"{exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise SyncdError(f"the token file {token_file} is not UTF-8 text") from None
     quiet = _options(click.get_current_context()).verbosity < 0
-    sys.exit(run_sandbox(host=host, port=port, data_dir=data_dir, tokens=tokens,
+    sys.exit(run_sandbox(host=host, port=port, data_dir=data_dir, tokens=given,
                          daily_limit=daily_limit, client_id=client_id,
                          client_secret=client_secret, log_requests=not quiet))
+
+
+SANDBOX_TOKENS_ENV = "SYNCD_SANDBOX_TOKENS"
+
+
+def _words(text: str) -> list[str]:
+    """Whitespace-separated words, each line cut at a ``#``."""
+    return [word for line in text.splitlines() for word in line.split("#", 1)[0].split()]
 
 
 @cli.command()

@@ -13,6 +13,7 @@ import datetime as dt
 import ipaddress
 import logging
 import os
+import re
 import string
 import tomllib
 from collections.abc import Callable, Mapping
@@ -207,16 +208,24 @@ def read_token(config: Config, environ: Mapping[str, str]) -> Secret:
                 )
         except OSError as exc:
             raise ConfigError(
-                name, "medium.token_file", f"cannot read {medium.token_file}: {exc.strerror}"
+                name, "medium.token_file",
+                f"cannot read {medium.token_file}: {exc.strerror or type(exc).__name__}",
+            ) from None
+        except UnicodeDecodeError:
+            raise ConfigError(
+                name, "medium.token_file",
+                f"{medium.token_file} is not UTF-8 text; put the token in it as one line",
             ) from None
         if not token:
             raise ConfigError(name, "medium.token_file", f"{medium.token_file} is empty")
         if token.startswith("{"):
             from syncd.login import stored_token
 
-            return stored_token(config, environ)
-        return Secret(token)
-    credential = _systemd_credential(environ)
+            stored = stored_token(config, environ)
+            return _sendable(stored, name, "medium.token_file",
+                             f"the access token in {medium.token_file}")
+        return _sendable(Secret(token), name, "medium.token_file", str(medium.token_file))
+    credential = _systemd_credential(environ, name)
     if credential is not None:
         return credential
     variable = medium.token_env or DEFAULT_TOKEN_ENV
@@ -228,22 +237,45 @@ def read_token(config: Config, environ: Mapping[str, str]) -> Secret:
             f"the environment variable {variable} is not set; export your Medium integration "
             "token in it, or set medium.token_file",
         )
-    return Secret(token)
+    return _sendable(Secret(token), name, "medium.token_env",
+                     f"the environment variable {variable}")
+
+
+_HEADER_SAFE_TOKEN = re.compile(r"[\x21-\x7e]+")
+
+
+def _sendable(token: Secret, config_name: str, key: str | None, where: str) -> Secret:
+    """The token, once it is known to fit an HTTP header (visible ASCII, as every Medium
+    token is); otherwise a config error naming where it came from, never the token."""
+    if _HEADER_SAFE_TOKEN.fullmatch(token.reveal()):
+        return token
+    raise ConfigError(
+        config_name, key,
+        f"the token in {where} holds a character an HTTP header cannot carry (a space, a line "
+        "break, a control or non-ASCII character); copy the token again, exactly as Medium "
+        "shows it",
+    )
 
 
 SYSTEMD_CREDENTIAL = "medium-token"
 
 
-def _systemd_credential(environ: Mapping[str, str]) -> Secret | None:
+def _systemd_credential(environ: Mapping[str, str], config_name: str) -> Secret | None:
     """The token systemd passed with ``LoadCredential=medium-token:…``, if any."""
     folder = environ.get("CREDENTIALS_DIRECTORY")
     if not folder:
         return None
+    path = Path(folder) / SYSTEMD_CREDENTIAL
     try:
-        token = (Path(folder) / SYSTEMD_CREDENTIAL).read_text(encoding="utf-8").strip()
+        token = path.read_text(encoding="utf-8").strip()
     except OSError:
         return None
-    return Secret(token) if token else None
+    except UnicodeDecodeError:
+        raise ConfigError(config_name, None, f"the systemd credential {path} is not UTF-8 text; "
+                          "put the token in it as one line") from None
+    if not token:
+        return None
+    return _sendable(Secret(token), config_name, None, f"the systemd credential {path}")
 
 
 class _Validator:

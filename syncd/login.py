@@ -39,12 +39,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import requests
-
 from syncd.atomic import replace_file
 from syncd.config import Config, LoginConfig, Secret
 from syncd.errors import AuthError, ConfigError, MediumUnreachable, SyncdError
-from syncd.medium import USER_AGENT, MediumClient, MediumError, TokenRefused
+from syncd.medium import (
+    USER_AGENT,
+    MediumClient,
+    MediumError,
+    TokenRefused,
+    open_session,
+    printable,
+    send,
+)
 
 log = logging.getLogger("syncd")
 
@@ -53,6 +59,9 @@ CALLBACK_PATH = "/callback"
 LOGIN_TIMEOUT_S = 5 * 60.0
 REFRESH_WITHIN_S = 7 * 24 * 60 * 60
 LOGIN_AGAIN = "run `syncd login` again"
+LATEST_EXPIRY_MS = 253_402_300_799_000
+"""9999-12-31T23:59:59Z in epoch ms: a later (or infinite, or NaN) ``expires_at`` is no
+date a token can have, and would overflow when shown or compared."""
 
 
 @dataclass(frozen=True)
@@ -418,34 +427,39 @@ def _exchange(config: Config, client: _Client, form: dict[str, str]) -> StoredTo
     """POST /v1/tokens (form-encoded, as Medium requires) and read the token object."""
     url = config.medium.api_url.rstrip("/") + "/tokens"
     body = {**form, "client_id": client.client_id, "client_secret": client.secret.reveal()}
+    session = open_session()
     try:
-        response = requests.post(
-            url,
-            data=body,
+        # Never redirected (a code is single-use, and a redirected POST becomes a GET), held
+        # to a deadline, and never read past a size: the same rules as every call to Medium.
+        answer = send(
+            session, "POST", url, timeout_s=config.medium.timeout_s, creates=True, data=body,
             headers={"Accept": "application/json", "Accept-Charset": "utf-8",
                      "User-Agent": USER_AGENT},
-            timeout=config.medium.timeout_s,
         )
-    except requests.exceptions.RequestException as exc:
+    except MediumError as exc:
         raise MediumUnreachable(
-            f"cannot reach Medium at {config.medium.api_url} ({type(exc).__name__}); check "
+            f"no answer from Medium at {config.medium.api_url} ({exc.message}); check "
             "medium.api_url and the network"
         ) from None
-    try:
-        answer: Any = response.json()
-    except ValueError:
-        answer = None
-    if not 200 <= response.status_code < 300:
-        message = _error_message(answer, response)
-        if 400 <= response.status_code < 500:
+    finally:
+        session.close()
+    status, token_answer = answer.status, answer.body
+    if 300 <= status < 400:
+        raise MediumUnreachable(
+            f"Medium answered the {form['grant_type']} grant with a redirect ({status}) at "
+            f"{url}; nothing was stored; check medium.api_url"
+        )
+    if not 200 <= status < 300:
+        message = _error_message(token_answer, status, answer.headers)
+        if 400 <= status < 500:
             raise AuthError(
                 f"Medium refused the {form['grant_type']} grant ({message}); check "
                 "login.client_id and the client secret"
             )
         raise MediumUnreachable(f"Medium answered {message} at {url}; try again later")
-    if isinstance(answer, dict) and isinstance(answer.get("data"), dict):
-        answer = answer["data"]
-    token = _parse_token(answer)
+    if isinstance(token_answer, dict) and isinstance(token_answer.get("data"), dict):
+        token_answer = token_answer["data"]
+    token = _parse_token(token_answer)
     if token is None:
         raise SyncdError(f"Medium's answer at {url} is not a token object; try again later")
     return token
@@ -467,13 +481,13 @@ def _refresh(config: Config, environ: Mapping[str, str], token: StoredToken) -> 
                        fresh.token_type, fresh.scope)
 
 
-def _error_message(answer: Any, response: requests.Response) -> str:
+def _error_message(answer: Any, status: int, headers: Mapping[str, str]) -> str:
     if isinstance(answer, dict):
         errors = answer.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return f"HTTP {response.status_code}: {errors[0].get('message', 'no message')}"
-    kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
-    return f"HTTP {response.status_code} with a non-JSON body ({kind})"
+            return f"HTTP {status}: {printable(str(errors[0].get('message', 'no message')))}"
+    kind = printable(headers.get("Content-Type", "unknown type").split(";")[0], 60)
+    return f"HTTP {status} with a non-JSON body ({kind})"
 
 
 def _parse_token(value: Any) -> StoredToken | None:
@@ -484,7 +498,8 @@ def _parse_token(value: Any) -> StoredToken | None:
     expires = value.get("expires_at")
     if not isinstance(access, str) or not access.strip():
         return None
-    if isinstance(expires, bool) or not isinstance(expires, int | float):
+    if isinstance(expires, bool) or not isinstance(expires, int | float) \
+            or not 0 < expires < LATEST_EXPIRY_MS:
         return None
     refresh = value.get("refresh_token")
     scope = value.get("scope")

@@ -8,6 +8,7 @@ the token, and every run is checked for leaked secrets.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import queue
@@ -336,3 +337,43 @@ def test_no_redirect_within_the_wait_stores_nothing(
                   port=0, timeout_s=0.2)
     assert "ssh -L" in capsys.readouterr().out
     assert not (tmp_path / "state" / "token.json").exists()
+
+
+@pytest.mark.parametrize("expires_at", [1e300, float("inf"), float("nan"), -1],
+                         ids=["far", "infinite", "nan", "negative"])
+def test_a_refresh_answer_whose_expiry_is_no_date_is_not_a_token(
+    tmp_path: Path, sandbox: Sandbox, expires_at: float
+) -> None:
+    config = login_config(tmp_path, sandbox)
+    token_file = write_token(tmp_path, expires_in_s=DAY_S)
+    before = token_file.read_bytes()
+    sandbox.add_fault(path="/v1/tokens", method="POST", status=201, body={
+        "token_type": "Bearer", "access_token": TEST_TOKEN, "refresh_token": "c" * 64,
+        "expires_at": expires_at,
+    })
+
+    synced = run_syncd("--once", "--config", str(config), env=env_with(sandbox.client_secret))
+    assert "Traceback" not in synced.stderr
+    assert "could not be refreshed" in synced.stderr and "not a token object" in synced.stderr
+    assert token_file.read_bytes() == before
+    assert synced.returncode == 3  # the old token, used until it expires, is not the sandbox's
+
+
+def test_a_redirected_token_exchange_is_not_followed_so_the_secret_stays_home(
+    tmp_path: Path, sandbox: Sandbox, make_sandbox: Callable[..., Sandbox]
+) -> None:
+    # A 307 asks the client to POST the same body, client secret and refresh token included,
+    # wherever Location says; requests did, even to another host.
+    elsewhere_log = io.StringIO()
+    elsewhere = make_sandbox(log=elsewhere_log)
+    config = login_config(tmp_path, sandbox)
+    token_file = write_token(tmp_path, expires_in_s=DAY_S)
+    before = token_file.read_bytes()
+    sandbox.add_fault(path="/v1/tokens", method="POST", status=307,
+                      location=f"{elsewhere.api_url}/tokens")
+
+    synced = run_syncd("--once", "--config", str(config), env=env_with(sandbox.client_secret))
+    assert "could not be refreshed" in synced.stderr and "redirect (307)" in synced.stderr
+    assert "Traceback" not in synced.stderr
+    assert token_file.read_bytes() == before
+    assert elsewhere_log.getvalue() == ""

@@ -510,6 +510,43 @@ def test_status_fault_after_stores_the_post_then_fails(sandbox: Sandbox) -> None
     assert len(sandbox.posts()) == 1
 
 
+@pytest.mark.parametrize("after", [False, True])
+def test_redirect_fault_answers_a_3xx_with_its_location(sandbox: Sandbox, after: bool) -> None:
+    add_fault(sandbox, path="/v1/users/*/posts", status=303, location="/v1/me", after=after)
+    response = create(sandbox, post_body(), allow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/v1/me"
+    assert len(sandbox.posts()) == (1 if after else 0)
+
+
+def test_a_status_fault_can_answer_any_bytes_with_any_content_type(sandbox: Sandbox) -> None:
+    add_fault(sandbox, path="/v1/me", status=200, body_base64="/w==",
+              headers={"Content-Type": "application/json"})
+    response = requests.get(f"{sandbox.api_url}/me", headers=auth(), timeout=5)
+    assert response.status_code == 200
+    assert response.content == b"\xff"
+    assert response.headers["Content-Type"] == "application/json"
+
+
+def test_trickle_fault_sends_the_answer_a_byte_at_a_time(sandbox: Sandbox) -> None:
+    add_fault(sandbox, path="/v1/users/*/posts", trickle_ms=1)
+    host, port = urlsplit(sandbox.url).hostname, urlsplit(sandbox.url).port
+    with socket.create_connection((host, port), timeout=5) as conn:
+        body = json.dumps(post_body()).encode()
+        conn.sendall(f"POST /v1/users/{sandbox.users[0].id}/posts HTTP/1.1\r\n"
+                     f"Host: x\r\nAuthorization: Bearer {TEST_TOKEN}\r\n"
+                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                     .encode() + body)
+        pieces = []
+        while piece := conn.recv(65536):
+            pieces.append(piece)
+    answer = b"".join(pieces)
+    assert answer.startswith(b"HTTP/1.1 201 Created\r\n")
+    assert len(pieces) > 20, "the answer came in many small pieces"
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["data"]["id"]
+    assert len(sandbox.posts()) == 1
+
+
 def test_delay_fault_answers_late_but_normally(sandbox: Sandbox) -> None:
     add_fault(sandbox, path="/v1/users/*/posts", delay_s=0.3)
     started = time.monotonic()
@@ -583,6 +620,11 @@ def test_html_403_fault_answers_a_cdn_page(sandbox: Sandbox) -> None:
         {"path": "/v1/me", "delay": 5},
         {"path": "/v1/me", "html_403": "yes"},
         {"path": "/v1/me", "drop": "after", "message": "x"},
+        {"path": "/v1/me", "status": 200, "location": "/elsewhere"},
+        {"path": "/v1/me", "status": 200, "body": "x", "body_base64": "eA=="},
+        {"path": "/v1/me", "status": 200, "body_base64": "not base64!"},
+        {"path": "/v1/me", "trickle_ms": 0},
+        {"path": "/v1/me", "trickle_ms": 5, "location": "/x"},
     ],
 )
 def test_invalid_faults_are_400(sandbox: Sandbox, spec: dict[str, Any]) -> None:

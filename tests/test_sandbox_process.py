@@ -71,12 +71,13 @@ def run() -> Iterator[Callable[..., Running]]:
     started: list[Running] = []
     with contextlib.ExitStack() as files:
 
-        def start(tokens: list[str], port: int = 0) -> Running:
+        def start(tokens: list[str], port: int = 0, args: tuple[str, ...] = (),
+                  env: dict[str, str] | None = None) -> Running:
             stderr = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
             process = subprocess.Popen(
-                sandbox_command(tokens, port),
+                sandbox_command(tokens, port) + list(args),
                 cwd=ROOT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
@@ -164,3 +165,47 @@ def test_a_taken_port_is_one_line_and_status_2(run: Callable[..., Running]) -> N
     errors = sandbox.error_text()
     assert "Traceback" not in errors
     assert "cannot listen on 127.0.0.1:" in errors
+
+
+def test_tokens_from_a_file_and_the_environment_stay_out_of_argv(
+    run: Callable[..., Running], tmp_path: Path
+) -> None:
+    token_file = tmp_path / "tokens"
+    token_file.write_text("# made-up tokens\nfile-one  file-two # trailing comment\n\n",
+                          encoding="utf-8")
+    sandbox = run(["argv-token"], args=("--token-file", str(token_file)),
+                  env={"SYNCD_SANDBOX_TOKENS": "env-one\nenv-two"})
+    url = sandbox.next_line().rsplit(" ", 1)[1]
+    users = [sandbox.next_line() for _ in range(5)]
+    assert all(line.startswith("sandbox: user ") for line in users)
+    assert sandbox.next_line().startswith("sandbox: oauth client_id ")
+    for token in ("argv-token", "file-one", "file-two", "env-one", "env-two"):
+        me = requests.get(f"{url}/v1/me", headers={"Authorization": f"Bearer {token}"},
+                          timeout=5)
+        assert me.status_code == 200, token
+    with open(f"/proc/{sandbox.process.pid}/cmdline", "rb") as cmdline:
+        argv = cmdline.read().decode()
+    assert "file-one" not in argv and "env-one" not in argv
+    assert sandbox.stop(signal.SIGTERM) == 0
+
+
+def test_an_unreadable_token_file_is_one_line_and_status_2(
+    run: Callable[..., Running], tmp_path: Path
+) -> None:
+    token_file = tmp_path / "tokens"
+    token_file.write_bytes(b"\xff\xfe")
+    sandbox = run([], args=("--token-file", str(token_file)))
+    assert sandbox.process.wait(timeout=STARTUP_TIMEOUT_S) == 2
+    missing = run([], args=("--token-file", str(tmp_path / "absent")))
+    assert missing.process.wait(timeout=STARTUP_TIMEOUT_S) == 2
+    for started, words in ((sandbox, "is not UTF-8 text"), (missing, "No such file")):
+        errors = started.error_text()
+        assert words in errors and "Traceback" not in errors
+
+
+def test_the_help_example_uses_a_made_up_token() -> None:
+    shown = subprocess.run([sys.executable, "-m", "syncd", "sandbox", "--help"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=30, check=True).stdout
+    assert "MEDIUM_TOKEN\"" not in shown and "$MEDIUM_TOKEN" not in shown
+    assert "--token-file" in shown and "SYNCD_SANDBOX_TOKENS" in shown
+    assert "never needs a real Medium token" in " ".join(shown.split())

@@ -9,11 +9,17 @@ fault is taken by the first request whose path matches (requests to ``/_sandbox/
 faulted, so a test can always clear them) and then
 
 - ``status``: answered with that status instead of being handled (with ``"after": true``,
-  handled first, so a post is stored, and then answered with the error);
+  handled first, so a post is stored, and then answered with the error); ``body`` or
+  ``body_base64`` make the answer any body at all, ``headers`` add headers (a
+  ``Content-Type`` among them is the answer's), and ``location`` with a 3xx status makes it a
+  redirect, e.g. ``{"status": 303, "location": "/v1/me", "after": true}``;
 - ``delay_s``: handled normally after sleeping that long;
 - ``drop``: the connection is closed without a single response byte, ``before`` handling
   (nothing stored) or ``after`` it (the post is stored, the client never hears);
-- ``html_403``: answered with a CDN's HTML "you have been blocked" page.
+- ``html_403``: answered with a CDN's HTML "you have been blocked" page;
+- ``trickle_ms``: handled normally (a post is stored), then the whole answer, status line
+  first, is sent one byte every ``trickle_ms`` milliseconds, as a server that never times a
+  read out but never finishes either.
 
 The per-request log is one line to the ``log`` stream (none by default) with the method,
 the path without its query, the status and the time taken: never a header, so never a token.
@@ -21,6 +27,7 @@ the path without its query, the status and the time taken: never a header, so ne
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import re
@@ -33,6 +40,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any, TextIO
@@ -97,6 +105,10 @@ class _HTTPServer(ThreadingHTTPServer):
                 for key, _ in selector.select():
                     if key.fileobj is self and not self._stopping.is_set():
                         self._handle_request_noblock()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def stop_serving(self) -> None:
         self._stopping.set()
@@ -206,6 +218,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.status is not None:
             response = _faulted(fault)
+        if fault is not None and fault.trickle_ms is not None:
+            self._trickle(response, fault.trickle_ms / 1000, path, started)
+            return
         self._finish(response, path, started)
 
     def _read_body(self) -> bytes:
@@ -251,6 +266,28 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self._log(path, str(response.status), started)
 
+    def _trickle(self, response: Response, pace_s: float, path: str, started: float) -> None:
+        """Send the whole answer a byte at a time, then close; stops when the client leaves."""
+        self.close_connection = True
+        head = [f"HTTP/1.1 {response.status} {_phrase(response.status)}",
+                f"Content-Type: {response.content_type}",
+                f"Content-Length: {len(response.body)}", "Connection: close"]
+        head += [f"{name}: {value}" for name, value in response.headers.items()]
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body
+        outcome = str(response.status)
+        for index in range(len(raw)):
+            if self.server.stopping:
+                outcome = "trickle stopped"
+                break
+            try:
+                self.wfile.write(raw[index:index + 1])
+                self.wfile.flush()
+            except OSError:
+                outcome = "trickle cut by the client"
+                break
+            time.sleep(pace_s)
+        self._log(path, outcome, started)
+
     def _drop(self, path: str, started: float) -> None:
         """Close the connection without answering: the client sees the server vanish."""
         self.close_connection = True
@@ -272,9 +309,21 @@ class _Handler(BaseHTTPRequestHandler):
 def _faulted(fault: Fault) -> Response:
     """The answer a ``status`` fault puts in place of the real one."""
     assert fault.status is not None
-    response = fault_response(fault.status, fault.body, fault.message, fault.code)
-    response.headers.update(fault.headers)
+    if fault.body_base64 is not None:
+        response = Response(fault.status, base64.b64decode(fault.body_base64),
+                            "application/octet-stream")
+    else:
+        response = fault_response(fault.status, fault.body, fault.message, fault.code)
+    for name, value in fault.headers.items():
+        if name.lower() == "content-type":
+            response.content_type = value
+        else:
+            response.headers[name] = value
     return response
+
+
+def _phrase(status: int) -> str:
+    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Status"
 
 
 class Sandbox:

@@ -8,8 +8,9 @@ Terms used here:
   an expiry. Integration tokens have every scope and never expire.
 - **record**: one created post as the inspection endpoint shows it: when it was received,
   the path, the request body exactly as sent and the Post that was answered.
-- **fault**: a misbehaviour queued by a test (an error status, a delay, a dropped connection,
-  a CDN's HTML page) that the next matching requests suffer.
+- **fault**: a misbehaviour queued by a test (an error status or any answer at all, a
+  redirect, a delay, a dropped connection, a CDN's HTML page, an answer trickled a byte at a
+  time) that the next matching requests suffer.
 
 :class:`Store` holds all of it behind one lock, so concurrent requests see a consistent state.
 It knows nothing of sockets: a refusal is an :class:`ApiError` carrying the HTTP status,
@@ -20,6 +21,7 @@ faults are never persisted, they belong to the run that queued them.
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 import fnmatch
@@ -217,19 +219,23 @@ class RefreshToken:
     client_id: str
 
 
-FAULT_KINDS = ("status", "delay_s", "drop", "html_403")
-FAULT_KEYS = frozenset(
-    {"path", "method", "times", "status", "body", "message", "code", "headers", "after"}
-    | set(FAULT_KINDS)
-)
+FAULT_KINDS = ("status", "delay_s", "drop", "html_403", "trickle_ms")
+STATUS_OPTIONS = ("body", "body_base64", "message", "code", "headers", "location", "after")
+FAULT_KEYS = frozenset({"path", "method", "times", *STATUS_OPTIONS, *FAULT_KINDS})
+MAX_TRICKLE_MS = 10_000
 
 
 @dataclass
 class Fault:
     """A queued misbehaviour for requests whose path matches the glob ``path``.
 
-    Exactly one of ``status``, ``delay_s``, ``drop`` or ``html_403`` is set. ``after`` (status
-    faults only) handles the request first, storing the post, and then answers the error.
+    Exactly one of ``status``, ``delay_s``, ``drop``, ``html_403`` or ``trickle_ms`` is set.
+    With ``status`` go its options: ``after`` handles the request first, storing the post, and
+    then answers the fault; ``body`` (JSON, or a string sent as text) or ``body_base64`` (any
+    bytes) replaces Medium's error body; ``headers`` adds headers (a ``Content-Type`` among
+    them replaces the body's); ``location`` (3xx only) is the redirect's ``Location``.
+    ``trickle_ms`` handles the request normally (a post is stored) and sends the whole answer,
+    status line first, one byte every that many milliseconds.
     """
 
     path: str
@@ -237,6 +243,7 @@ class Fault:
     method: str | None = None
     status: int | None = None
     body: Any = None
+    body_base64: str | None = None
     message: str | None = None
     code: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -244,6 +251,7 @@ class Fault:
     delay_s: float | None = None
     drop: str | None = None
     html_403: bool = False
+    trickle_ms: float | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and fnmatch.fnmatchcase(
@@ -286,6 +294,19 @@ class Fault:
             if not _is_int(fault.status) or not 200 <= fault.status <= 599:
                 raise _bad_fault('"status" must be an HTTP status between 200 and 599.')
             fault.body = spec.get("body")
+            fault.body_base64 = spec.get("body_base64")
+            if fault.body_base64 is not None:
+                if fault.body is not None:
+                    raise _bad_fault('Give "body" or "body_base64", not both.')
+                try:
+                    base64.b64decode(fault.body_base64, validate=True)
+                except (TypeError, ValueError):
+                    raise _bad_fault('"body_base64" must be base64 text.') from None
+            location = spec.get("location")
+            if location is not None and (
+                not isinstance(location, str) or not 300 <= fault.status < 400
+            ):
+                raise _bad_fault('"location" is a string, and goes with a 3xx "status".')
             fault.message = spec.get("message")
             fault.code = spec.get("code")
             fault.after = spec.get("after", False)
@@ -300,9 +321,11 @@ class Fault:
                 isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
             ):
                 raise _bad_fault('"headers" must map header names to strings.')
-            fault.headers = headers
-        elif any(key in spec for key in ("body", "message", "code", "headers", "after")):
-            raise _bad_fault('"body", "message", "code", "headers" and "after" go with "status".')
+            fault.headers = dict(headers)
+            if location is not None:
+                fault.headers["Location"] = location
+        elif any(key in spec for key in STATUS_OPTIONS):
+            raise _bad_fault(f"{', '.join(STATUS_OPTIONS)} go with \"status\".")
         if kind == "delay_s":
             delay = spec["delay_s"]
             if isinstance(delay, bool) or not isinstance(delay, int | float) or delay <= 0:
@@ -316,6 +339,13 @@ class Fault:
             if spec["html_403"] is not True:
                 raise _bad_fault('"html_403" must be true.')
             fault.html_403 = True
+        elif kind == "trickle_ms":
+            pace = spec["trickle_ms"]
+            if isinstance(pace, bool) or not isinstance(pace, int | float) \
+                    or not 0 < pace <= MAX_TRICKLE_MS:
+                raise _bad_fault(f'"trickle_ms" must be a number of milliseconds between 0 and '
+                                 f'{MAX_TRICKLE_MS}.')
+            fault.trickle_ms = float(pace)
         return fault
 
 
