@@ -105,6 +105,9 @@ class Entry:
     sent: Mapping[str, Any] | None = None
     seen_change: str | None = None
     acked_at: str | None = None
+    # Canonical URLs of later posts with this title that the user said are other posts
+    # (``syncd resolve --not-posted``): never taken for this one moved.
+    distinct_urls: tuple[str, ...] = ()
 
     @property
     def is_in_doubt(self) -> bool:
@@ -113,8 +116,9 @@ class Entry:
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> Entry:
         values = {k: v for k, v in document.items() if k in _FIELD_SET}
-        if "previous_urls" in values:
-            values["previous_urls"] = tuple(values["previous_urls"])
+        for name in ("previous_urls", "distinct_urls"):
+            if name in values:
+                values[name] = tuple(values[name])
         return cls(**values)
 
 
