@@ -197,7 +197,9 @@ def locked_pass(
                 if not dry_run:
                     fold_journal(ledger)
             finally:
-                if save_cache:
+                if save_cache and ledger.exists:
+                    # Only beside a ledger: the cache is then a trace of it (a first run the
+                    # guard stopped leaves none, so it is still a first run next time).
                     cache.save()
                 ledger.close()
 
@@ -526,7 +528,8 @@ def adopt(config: Config, sources: list[str], medium_url: str | None = None,
                     fingerprint=fingerprint(item.post), source_hash=source_hash(item.post),
                 ))
             ledger.put_many(entries)
-            cache.save()
+            if ledger.exists:
+                cache.save()
             return entries
         finally:
             ledger.close()

@@ -6,6 +6,9 @@ traceback; the CLI owns the wording of nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 EXIT_OK = 0
 EXIT_POST_FAILURES = 1
 EXIT_USAGE = 2
@@ -36,6 +39,29 @@ class LedgerError(SyncdError):
     """The ledger cannot be used: unreadable, corrupt, or of an unknown schema."""
 
     exit_status = EXIT_LEDGER
+
+
+class LostLedger(LedgerError):
+    """The ledger file is missing, but ``traces`` (what, and the file when it is one) show
+    that a ledger was kept there: a new one would count every post as new and post it again."""
+
+    def __init__(self, ledger: Path, traces: Sequence[tuple[str, Path | None]],
+                 backup: Path | None) -> None:
+        self.ledger = ledger
+        self.traces = tuple(traces)
+        self.backup = backup
+        named = [f"{what} {path}" if path is not None else what for what, path in traces]
+        found = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+        files = " ".join(str(path) for _, path in traces if path is not None)
+        restore = (f"Restore its last good copy (cp {backup} {ledger}) or your own backup"
+                   if backup is not None else f"Restore {ledger} from your own backup")
+        super().__init__(
+            f"the ledger {ledger} is missing, but {found} {'is' if len(named) == 1 else 'are'} "
+            "there: syncd will not start a new ledger over a lost one (every post would count "
+            f"as new, and Medium cannot say which it has). {restore}. Only if you really mean "
+            f"to start afresh, delete {'it' if len(named) == 1 else 'them'} too (rm {files}); "
+            "the first-run guard then asks before posting old posts"
+        )
 
 
 class AuthError(SyncdError):
