@@ -50,18 +50,30 @@ class LostLedger(LedgerError):
         self.ledger = ledger
         self.traces = tuple(traces)
         self.backup = backup
-        named = [f"{what} {path}" if path is not None else what for what, path in traces]
-        found = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
-        files = " ".join(str(path) for _, path in traces if path is not None)
-        restore = (f"Restore its last good copy (cp {backup} {ledger}) or your own backup"
+        files = [f"{what} {path}" for what, path in traces if path is not None]
+        signs = [f"{_joined(files)} {'is' if len(files) == 1 else 'are'} there"] if files else []
+        signs += [what for what, path in traces if path is None]
+        restore = (f"Restore its last good copy (cp {backup} {ledger}; it is the ledger as it "
+                   "was before the last run that changed it, so posts of that run show in "
+                   "`syncd plan` as new: adopt them with `syncd adopt SOURCE --medium-url "
+                   "URL`) or your own backup"
                    if backup is not None else f"Restore {ledger} from your own backup")
+        afresh = ""
+        if files:
+            paths = " ".join(str(path) for _, path in traces if path is not None)
+            afresh = (f" Only if you really mean to start afresh, delete "
+                      f"{'it' if len(files) == 1 else 'them'} too (rm {paths}); a new ledger "
+                      "then starts as on a first run, and the first-run guard holds back an "
+                      "old blog's posts")
         super().__init__(
-            f"the ledger {ledger} is missing, but {found} {'is' if len(named) == 1 else 'are'} "
-            "there: syncd will not start a new ledger over a lost one (every post would count "
-            f"as new, and Medium cannot say which it has). {restore}. Only if you really mean "
-            f"to start afresh, delete {'it' if len(named) == 1 else 'them'} too (rm {files}); "
-            "the first-run guard then asks before posting old posts"
+            f"the ledger {ledger} is missing, but {'; '.join(signs)}: syncd will not start a "
+            "new ledger over a lost one (every post would count as new, and Medium cannot say "
+            f"which it has). {restore}.{afresh}"
         )
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 class AuthError(SyncdError):

@@ -10,10 +10,12 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 from conftest import TEST_TOKEN
 from sitekit import make_site, run_syncd, write_config
 
-from syncd.ledger import POSTING, Entry, Ledger
+from syncd.errors import LostLedger
+from syncd.ledger import POSTING, Entry, Ledger, Trace
 from syncd.sandbox import Sandbox
 from syncd.sites.parsecache import SETTLE_S
 
@@ -131,3 +133,16 @@ def test_a_first_run_stopped_by_the_guard_leaves_no_trace(tmp_path: Path,
     assert adopted.returncode == 0, adopted.stderr
     assert "adopted 5 posts" in adopted.stderr
     assert sandbox.posts() == []
+
+
+def test_a_target_that_lists_its_posts_can_witness_a_lost_ledger(tmp_path: Path) -> None:
+    class ListsItsPosts:
+        def traces(self, ledger: Path) -> list[Trace]:
+            return [Trace("2 posts on the target", None)]
+
+    path = tmp_path / "ledger.json"
+    with pytest.raises(LostLedger) as caught:
+        Ledger(path, witnesses=[ListsItsPosts()])
+    assert f"the ledger {path} is missing, but 2 posts on the target:" in str(caught.value)
+    assert caught.value.exit_status == 4
+    assert Ledger(path).entries() == {}  # no witness, no file beside it: a first run
