@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 
 from syncd.ledger import ADOPTED, FAILED, POSTED, Entry
 from syncd.memory import batch
-from syncd.model import Post, PostError, SiteScan, text_fingerprint
+from syncd.model import Post, PostError, SiteScan, source_digest, text_fingerprint
 
 POST = "post"
 SKIP = "skip"
@@ -131,7 +131,8 @@ def _find_moves(scan: SiteScan, entries: Mapping[str, Entry]
 
     Only entries whose URL no current post produces can have moved. A post claims such an
     entry by the same source path or, when the entry's old file is gone, by the same
-    fingerprint (title and words): that is a move. Exact claims are settled first, so a new
+    fingerprint (title and words) or the same file as syncd last read it (an edit it reported
+    already, then a rename): that is a move. Exact claims are settled first, so a new
     post of the same title never takes an entry from the file that really is it. A post
     that shares only its title with an entry whose file is gone may be that post renamed
     and edited, or a new post of a series: it is held (maybe moved) for the user to say,
@@ -147,6 +148,9 @@ def _find_moves(scan: SiteScan, entries: Mapping[str, Entry]
     by_source = {e.source: e for e in orphans}
     gone = [e for e in orphans if e.source not in scan.by_source]
     by_fingerprint = {e.fingerprint: e for e in gone if e.fingerprint}
+    # The file as syncd last read it (when posted, or when it reported an edit): the same
+    # file renamed, whatever its edits since it went to Medium.
+    by_digest = {digest: e for e in gone for digest in (e.source_hash, e.seen_change) if digest}
     by_title: dict[str, list[Entry]] = {}
     for e in gone:
         if e.title:
@@ -158,6 +162,9 @@ def _find_moves(scan: SiteScan, entries: Mapping[str, Entry]
     unsynced = [post for post in unsynced if post.published and not post.draft]
     for post in unsynced:
         old = by_source.get(post.source) or by_fingerprint.get(fingerprint(post))
+        if old is None and by_digest:
+            old = by_digest.get(post.source_hash
+                                or source_digest(post.title, post.front_matter, post.body))
         if old is not None and old.canonical_url not in claimed:
             claimed.add(old.canonical_url)
             moves[post.source] = old
