@@ -12,7 +12,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -24,11 +24,12 @@ from syncd.edits import (
     Report,
     Snapshot,
     flag_changed,
+    recognise_edited_moves,
     renewed,
     source_hash,
     unpack,
 )
-from syncd.engine import POST, PlanItem, Rules, plan
+from syncd.engine import MAYBE_MOVED, POST, PlanItem, Rules, plan
 from syncd.errors import AuthError, FirstRunRefused, LedgerError, MediumUnreachable, SyncdError
 from syncd.ledger import ADOPTED, POSTED, Entry, Ledger, ledger_lock, now_iso, write_lock
 from syncd.memory import batch
@@ -88,7 +89,8 @@ def decide(config: Config, ledger: Ledger, now: dt.datetime | None = None,
     render = SiteRenderer(config, scan.posts, scan.by_url.keys())
     if renderers is not None:
         renderers.append(render)
-    items = flag_changed(plan(scan, ledger.entries(), when, rules, only), render)
+    items = recognise_edited_moves(
+        flag_changed(plan(scan, ledger.entries(), when, rules, only), render), render)
     if settled is None:
         return items
     found = scan.by_source
@@ -195,7 +197,9 @@ def locked_pass(
                 if not dry_run:
                     fold_journal(ledger)
             finally:
-                if save_cache:
+                if save_cache and ledger.exists:
+                    # Only beside a ledger: the cache is then a trace of it (a first run the
+                    # guard stopped leaves none, so it is still a first run next time).
                     cache.save()
                 ledger.close()
 
@@ -296,10 +300,13 @@ def connect(config: Config, environ: Mapping[str, str],
 _MEDIUM_POST_ID = re.compile(r"-([0-9a-f]{8,16})$")
 
 
-def resolve(config: Config, source: str, medium_url: str | None) -> Entry:
-    """Settle an in-doubt post: on Medium at ``medium_url``, or (None) never created.
+def resolve(config: Config, source: str, medium_url: str | None, moved: bool = False) -> Entry:
+    """Settle a post syncd cannot settle by itself.
 
-    The second case removes the entry, so the next pass posts it.
+    In doubt: on Medium at ``medium_url``, or (None) never created; the second case removes
+    the entry, so the next pass posts it. Maybe moved (its title is that of a synced post
+    whose file is gone): ``moved`` records it as that post under its new URL; otherwise it
+    is a new post, which the next pass posts.
     """
     if medium_url is not None:
         parts = urlsplit(medium_url)
@@ -312,11 +319,17 @@ def resolve(config: Config, source: str, medium_url: str | None) -> Entry:
                        if source in (e.source, e.canonical_url)]
             doubtful = [e for e in entries if e.is_in_doubt]
             if not doubtful:
+                held = _maybe_moved_item(config, ledger, source)
+                if held is not None:
+                    return _settle_maybe_moved(ledger, held, medium_url, moved)
                 states = ", ".join(f"{e.canonical_url} is {e.state}" for e in entries)
                 raise SyncdError(
                     f"{source}: nothing in doubt to resolve"
                     + (f" ({states})" if states else " (not in the ledger)")
                 )
+            if moved:
+                raise SyncdError(f"{source}: its creation is in doubt, not a possible move: "
+                                 "give --medium-url URL or --not-posted")
             settled = []
             for entry in doubtful:
                 if medium_url is None:
@@ -336,6 +349,45 @@ def resolve(config: Config, source: str, medium_url: str | None) -> Entry:
             ledger.close()
 
 
+def _maybe_moved_item(config: Config, ledger: Ledger, source: str) -> PlanItem | None:
+    """The plan's item for ``source`` when it is held as maybe moved."""
+    items = decide(config, ledger, cache=ParseCache.beside(config.sync.ledger))
+    return next((item for item in items
+                 if item.source == source and item.reason == MAYBE_MOVED), None)
+
+
+def _settle_maybe_moved(ledger: Ledger, item: PlanItem, medium_url: str | None,
+                        moved: bool) -> Entry:
+    """It is the synced post it shares its title with (``moved``, or that post's Medium URL
+    given): re-keyed under its new URL, as a move found by its text would be. Else it is a
+    new post: every entry of that title notes that this URL is another post, so the next
+    pass posts it."""
+    from syncd.engine import moved_entry, title_key
+
+    assert item.entry is not None and item.post is not None and item.canonical_url
+    old = item.entry
+    if medium_url is not None and medium_url != old.medium_url:
+        raise SyncdError(
+            f"{item.source}: {medium_url} is not the Medium URL of {old.source} "
+            f"({old.medium_url or 'none recorded'}), the post it may be. If it is that post, "
+            "give --moved; if it is a new post that is on Medium already, "
+            f"`syncd adopt {item.source} --medium-url {medium_url}`")
+    if moved or medium_url is not None:
+        entry = moved_entry(old, item.post)
+        ledger.rekey([(old.canonical_url, entry)])
+        log.info("%s: recorded as %s moved (%s → %s); it is not posted", item.source,
+                 old.source, old.canonical_url, entry.canonical_url)
+        return entry
+    same_title = [replace(e, distinct_urls=(*e.distinct_urls, item.canonical_url))
+                  for e in ledger.entries().values()
+                  if title_key(e.title) == title_key(item.title or "")
+                  and item.canonical_url not in e.distinct_urls]
+    ledger.put_many(same_title)
+    log.info("%s: recorded as a new post, not %s moved; the next pass posts it",
+             item.source, old.source)
+    return old
+
+
 @dataclass(frozen=True)
 class StatusView:
     """The ledger, with what only the site can tell: edits since posting, deferred posts."""
@@ -343,6 +395,7 @@ class StatusView:
     entries: list[Entry]
     deferred: list[PlanItem]
     changed: frozenset[str]
+    maybe_moved: list[PlanItem] = field(default_factory=list)
 
 
 def status_view(config: Config) -> StatusView:
@@ -360,7 +413,8 @@ def status_view(config: Config) -> StatusView:
         ledger.close()
     changed = frozenset(item.canonical_url for item in items
                         if item.reason == CHANGED and item.canonical_url)
-    return StatusView(entries, [item for item in items if item.reason == "future"], changed)
+    return StatusView(entries, [item for item in items if item.reason == "future"], changed,
+                      [item for item in items if item.reason == MAYBE_MOVED])
 
 
 def edit_reports(config: Config, sources: list[str]) -> list[Report]:
@@ -474,7 +528,8 @@ def adopt(config: Config, sources: list[str], medium_url: str | None = None,
                     fingerprint=fingerprint(item.post), source_hash=source_hash(item.post),
                 ))
             ledger.put_many(entries)
-            cache.save()
+            if ledger.exists:
+                cache.save()
             return entries
         finally:
             ledger.close()

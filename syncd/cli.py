@@ -235,8 +235,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         out.print(f"The ledger {config.sync.ledger} is empty: nothing has been posted yet. "
                   "`syncd plan` shows what the first pass would do.")
         return
-    out.print(output.status_table(entries, view.deferred, view.changed))
-    out.print(output.status_summary(entries, view.deferred, view.changed), markup=False)
+    out.print(output.status_table(entries, view.deferred, view.changed, view.maybe_moved))
+    out.print(output.status_summary(entries, view.deferred, view.changed, view.maybe_moved),
+              markup=False)
 
 
 @cli.command()
@@ -364,27 +365,36 @@ def _source_key(source: str, root: Path) -> str:
 @cli.command()
 @click.argument("source")
 @click.option("--medium-url", metavar="URL", help="It is on Medium, at this URL.")
-@click.option("--not-posted", is_flag=True, help="It is not on Medium: post it next pass.")
+@click.option("--not-posted", is_flag=True,
+              help="It is not on Medium (a new post): post it next pass.")
+@click.option("--moved", is_flag=True,
+              help="Held as maybe moved: it is the synced post of the same title, renamed and "
+              "edited; record it under its new URL, post nothing.")
 @common_options
 @click.pass_context
 @handle_errors
-def resolve(ctx: click.Context, source: str, medium_url: str | None, not_posted: bool) -> None:
-    """Settle a post whose creation is in doubt, after checking Medium by hand.
+def resolve(ctx: click.Context, source: str, medium_url: str | None, not_posted: bool,
+            moved: bool) -> None:
+    """Settle a post syncd will not settle by itself, after checking by hand.
 
-    A create whose answer never came (timeout, dropped connection, crash) may or may not
-    have made the post, and Medium cannot be asked, so syncd never re-sends it by itself.
+    In doubt: a create whose answer never came (timeout, dropped connection, crash) may or
+    may not have made the post, and Medium cannot be asked, so syncd never re-sends it by
+    itself. Maybe moved: a new post file has the title of a synced post whose file is gone,
+    but not its text; a title alone does not tell a renamed post from a new one ("Weekly
+    notes"), so syncd holds it until you say.
 
     \b
     Examples:
       syncd resolve _posts/2025-03-14-notes.md --medium-url https://medium.com/@me/notes-1a2b3c4d5e6f
       syncd resolve _posts/2025-03-14-notes.md --not-posted
+      syncd resolve _posts/2025-03-21-weekly-notes.md --moved
     """
     from syncd.app import resolve as settle
 
-    if (medium_url is None) == (not not_posted):
-        raise click.UsageError("give exactly one of --medium-url URL and --not-posted")
+    if (medium_url is not None) + not_posted + moved != 1:
+        raise click.UsageError("give exactly one of --medium-url URL, --not-posted and --moved")
     config = load(ctx)
-    settle(config, _source_key(source, config.site.root), medium_url)
+    settle(config, _source_key(source, config.site.root), medium_url, moved=moved)
 
 
 @cli.command()

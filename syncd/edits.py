@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
-from syncd.engine import PlanItem, fingerprint
+from syncd.engine import MAYBE_MOVED, PlanItem, fingerprint
 from syncd.ledger import ADOPTED, POSTED, Entry
 from syncd.model import Post, source_digest
 
@@ -44,6 +44,10 @@ CHANGED = "changed"
 # Reasons of the plan items whose post is in the ledger as handled and may have been edited.
 SETTLED_REASONS = ("synced", "adopted")
 COMPRESS_FROM = 2048
+# How close (difflib's ratio over the words a reader sees) a post sharing the title of a
+# synced post whose file is gone must be to what Medium got, to be that post moved: a typo
+# fixed, a link updated; a new post of a series shares far less.
+NEAR_SAME = 0.9
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,32 @@ def flag_changed(items: list[PlanItem], render: Callable[[Post], Rendered]) -> l
             item = replace(item, reason=CHANGED)
         flagged.append(item)
     return flagged
+
+
+def recognise_edited_moves(items: list[PlanItem],
+                           render: Callable[[Post], Rendered]) -> list[PlanItem]:
+    """The plan with each ``maybe-moved`` post whose text is nearly what Medium got of the
+    post it may be (a renamed file, lightly edited) set to ``moved``; only when exactly one
+    post is that close to it. Adopted posts (nothing sent to compare) stay for the user."""
+    close: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        entry = item.entry
+        if (item.reason == MAYBE_MOVED and entry is not None and entry.sent
+                and item.post is not None
+                and _near_same(unpack(entry.sent), Snapshot.of(render(item.post)))):
+            close.setdefault(entry.canonical_url, []).append(index)
+    recognised = list(items)
+    for indexes in close.values():
+        if len(indexes) == 1:
+            recognised[indexes[0]] = replace(items[indexes[0]], reason="moved")
+    return recognised
+
+
+def _near_same(before: Snapshot, after: Snapshot) -> bool:
+    matcher = difflib.SequenceMatcher(None, before.reader_text().split(),
+                                      after.reader_text().split(), autojunk=False)
+    return (matcher.real_quick_ratio() >= NEAR_SAME and matcher.quick_ratio() >= NEAR_SAME
+            and matcher.ratio() >= NEAR_SAME)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,6 @@ _MAGIC = (
     (b"MM\x00*", "image/tiff"),
 )
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
-CACHE_NAME = "medium-images.json"
 CACHE_VERSION = 1
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
 
@@ -229,7 +228,9 @@ class ImageCache:
 
     @classmethod
     def beside(cls, ledger: Path) -> ImageCache:
-        return cls(ledger.parent / CACHE_NAME)
+        from syncd.ledger import image_cache_path  # which also counts it as a trace of the ledger
+
+        return cls(image_cache_path(ledger))
 
     def _load(self) -> dict[str, dict[str, str]]:
         if self._entries is None:

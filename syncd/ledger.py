@@ -43,6 +43,12 @@ makes the ledger corrupt.
 A ledger that does not parse is refused, never overwritten. Before a ``Ledger`` first
 rewrites the file it keeps the ledger as it was beside it (``ledger.json.bak``, the last
 good copy). A lock file beside the ledger keeps two syncd processes apart.
+
+A missing ledger is a first run only when nothing shows that a ledger was kept there: its
+last good copy, its journal, the parse cache or the image upload cache (written only while a
+ledger exists), or its write lock file, which notes the ledger once there is one (a careless
+``rm ledger.json`` after the first pass leaves those). Otherwise it is lost (:class:`LostLedger`,
+exit 4). A target that can list its posts could tell too (:class:`Witness`); Medium cannot.
 """
 
 from __future__ import annotations
@@ -54,17 +60,17 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from syncd.atomic import fsync_folder, replace_file
-from syncd.errors import LedgerError
+from syncd.errors import LedgerError, LostLedger
 from syncd.memory import batch
 
 log = logging.getLogger("syncd")
@@ -106,6 +112,9 @@ class Entry:
     sent: Mapping[str, Any] | None = None
     seen_change: str | None = None
     acked_at: str | None = None
+    # Canonical URLs of later posts with this title that the user said are other posts
+    # (``syncd resolve --not-posted``): never taken for this one moved.
+    distinct_urls: tuple[str, ...] = ()
 
     @property
     def is_in_doubt(self) -> bool:
@@ -132,10 +141,11 @@ class Entry:
             if values.get(name) is not None and not _is_aware_time(values[name]):
                 raise InvalidEntry(name, f"{values[name]!r:.80} is not an ISO 8601 time "
                                          "with its UTC offset")
-        if "previous_urls" in values:
-            if not all(isinstance(url, str) for url in values["previous_urls"]):
-                raise InvalidEntry("previous_urls", "it holds something other than URLs")
-            values["previous_urls"] = tuple(values["previous_urls"])
+        for name in ("previous_urls", "distinct_urls"):
+            if name in values:
+                if not all(isinstance(url, str) for url in values[name]):
+                    raise InvalidEntry(name, "it holds something other than URLs")
+                values[name] = tuple(values[name])
         return cls(**values)
 
 
@@ -174,6 +184,59 @@ def backup_path(ledger: Path) -> Path:
     return ledger.with_name(ledger.name + ".bak")
 
 
+def parse_cache_path(ledger: Path) -> Path:
+    """The parse cache's store (:mod:`syncd.sites.parsecache`), named after its ledger."""
+    return ledger.with_name(f"parse-cache.{ledger.name}")
+
+
+def image_cache_path(ledger: Path) -> Path:
+    """The image upload cache (:mod:`syncd.images`), in the ledger's folder."""
+    return ledger.parent / "medium-images.json"
+
+
+def write_lock_path(ledger: Path) -> Path:
+    return ledger.with_name(ledger.name + ".write.lock")
+
+
+class Trace(NamedTuple):
+    """A sign that a ledger was kept at a path: what it is, and its file when it is one."""
+
+    what: str
+    path: Path | None
+
+
+class Witness(Protocol):
+    """Something other than the ledger's folder that can tell a ledger existed, such as a
+    target that lists the posts it holds (Medium cannot): its traces, none when it knows
+    of no post."""
+
+    def traces(self, ledger: Path) -> list[Trace]: ...
+
+
+def ledger_traces(ledger: Path, witnesses: Sequence[Witness] = ()) -> list[Trace]:
+    """What shows that a ledger was kept at ``ledger``: files syncd writes beside it only
+    once it exists (the lock files also exist after a first run the guard stopped; only
+    the write lock's note counts), then what the witnesses say."""
+    found = [Trace(what, path) for what, path in (
+        ("its last good copy", backup_path(ledger)),
+        ("its journal", journal_path(ledger)),
+        ("its parse cache", parse_cache_path(ledger)),
+        ("the image upload cache", image_cache_path(ledger)),
+    ) if path.exists()]
+    lock = write_lock_path(ledger)
+    with suppress(OSError):
+        if lock.stat().st_size > 0:
+            found.append(Trace("its lock file", lock))
+    for witness in witnesses:
+        found.extend(witness.traces(ledger))
+    return found
+
+
+def _lost(ledger: Path, traces: list[Trace]) -> LostLedger:
+    backup = backup_path(ledger)
+    return LostLedger(ledger, traces, backup if backup.exists() else None)
+
+
 @dataclass(frozen=True)
 class _Files:
     """The ledger file and its journal, read as one state of the ledger."""
@@ -200,7 +263,7 @@ def _read_files(path: Path) -> _Files:
         if _stat_key(path) != file_key:
             continue
         if data is None and journal_key is not None:
-            raise _journal_without_ledger(path)
+            raise _lost(path, ledger_traces(path))
         return _Files((file_key, journal_key), data, changes, torn)
     raise LedgerError(f"the ledger {path} was replaced during each of {READ_ATTEMPTS} reads; "
                       "try again")
@@ -423,15 +486,6 @@ def _corrupt_journal(path: Path, number: int, why: str) -> LedgerError:
     )
 
 
-def _journal_without_ledger(path: Path) -> LedgerError:
-    journal = journal_path(path)
-    return LedgerError(
-        f"the ledger {path} is missing, but its journal {journal} is there: syncd will not "
-        "start a new ledger over a lost one. Restore the ledger (its last good copy is "
-        f"{backup_path(path)}), or delete the journal too if you really mean to start afresh"
-    )
-
-
 class Ledger:
     """The ledger, opened once per command; every change is durable when it returns.
 
@@ -440,29 +494,23 @@ class Ledger:
     after folding the journal in; ``compact`` folds it in alone.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, witnesses: Sequence[Witness] = ()) -> None:
         self.path = path
         self.journal_path = journal_path(path)
         self._journal_fd: int | None = None  # the journal this Ledger appends to
         self._journal_size = 0  # its size after this Ledger's last append
         self._backed_up = False  # the last good copy is kept (before the first rewrite)
-        self._check_schema()
+        self._check_schema(witnesses)
 
     @property
     def exists(self) -> bool:
         return self.path.exists()
 
-    def _check_schema(self) -> None:
+    def _check_schema(self, witnesses: Sequence[Witness]) -> None:
         if not self.path.exists():
-            if backup_path(self.path).exists():
-                raise LedgerError(
-                    f"the ledger {self.path} is missing, but its last good copy "
-                    f"{backup_path(self.path)} is there: syncd will not start a new ledger "
-                    f"over a lost one. Restore it (cp {backup_path(self.path)} {self.path}), "
-                    "or delete the copy too if you really mean to start afresh"
-                )
-            if self.journal_path.exists():
-                raise _journal_without_ledger(self.path)
+            traces = ledger_traces(self.path, witnesses)
+            if traces:
+                raise _lost(self.path, traces)
             return
         self._current()
 
@@ -723,7 +771,7 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     name: str if name in (*_REQUIRED_FIELDS, "title") else _OPTIONAL_TEXT
     for name in _FIELD_NAMES
 }
-_FIELD_TYPES["previous_urls"] = list
+_FIELD_TYPES["previous_urls"] = _FIELD_TYPES["distinct_urls"] = list
 _FIELD_TYPES["sent"] = (dict, type(None))
 _TYPE_WORDS: dict[type | tuple[type, ...], str] = {
     str: "text", list: "a list", _OPTIONAL_TEXT: "text or null",
@@ -793,7 +841,7 @@ def write_lock(ledger_path: Path, timeout_s: float = 60.0) -> Iterator[None]:
     ``ledger_lock`` keeps a second service or ``--once`` out for good; this one is held only
     around a pass or an ``adopt``/``resolve``, so those work while the service runs.
     """
-    fd = _open_lock_file(ledger_path.with_name(ledger_path.name + ".write.lock"))
+    fd = _open_lock_file(write_lock_path(ledger_path))
     try:
         deadline = time.monotonic() + timeout_s
         while True:
@@ -807,6 +855,18 @@ def write_lock(ledger_path: Path, timeout_s: float = 60.0) -> Iterator[None]:
                         "syncd is in the middle of a pass); try again in a moment"
                     ) from None
                 time.sleep(0.05)
-        yield
+        _note_ledger(fd, ledger_path)
+        try:
+            yield
+        finally:
+            _note_ledger(fd, ledger_path)
     finally:
         os.close(fd)
+
+
+def _note_ledger(fd: int, ledger_path: Path) -> None:
+    """Write in the (empty) write lock file that a ledger is kept here, once there is one:
+    a trace that outlives a careless ``rm ledger.json``, even before there is a ``.bak``."""
+    with suppress(OSError):
+        if os.fstat(fd).st_size == 0 and ledger_path.exists():
+            os.pwrite(fd, f"syncd keeps its ledger {ledger_path.name} here\n".encode(), 0)

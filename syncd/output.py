@@ -156,6 +156,12 @@ def plan_summary(items: Sequence[PlanItem]) -> str:
         posts = "1 synced post was" if edited == 1 else f"{edited} synced posts were"
         line += (f"\n{posts} edited after going to Medium, which cannot be updated through its "
                  "API: `syncd diff` shows the edits.")
+    maybe = sum(1 for item in items if item.reason == "maybe-moved")
+    if maybe:
+        posts = "1 post has" if maybe == 1 else f"{maybe} posts have"
+        line += (f"\n{posts} the title of a synced post whose file is gone, but not its text: "
+                 "held until you say whether each is a new post or that post renamed "
+                 "(`syncd status` says how).")
     held = sum(1 for item in items if item.reason == "first-run")
     if held:
         line += (f"\nFirst run: {held} posts are due on an empty ledger, so the first-run guard "
@@ -207,8 +213,9 @@ def status_json(entries: Iterable[Entry], changed: Collection[str] = ()) -> dict
 
 
 def status_table(entries: Sequence[Entry], deferred: Sequence[PlanItem] = (),
-                 changed: Collection[str] = ()) -> Table:
-    """The ledger, what needs the user first, each with what to do; then deferred posts."""
+                 changed: Collection[str] = (), maybe_moved: Sequence[PlanItem] = ()) -> Table:
+    """The ledger, what needs the user first, each with what to do; then deferred posts.
+    Posts held as maybe moved (not in the ledger yet) come first: they wait for the user."""
     from rich.table import Table
 
     table = Table(title="The ledger", title_justify="left")
@@ -217,7 +224,14 @@ def status_table(entries: Sequence[Entry], deferred: Sequence[PlanItem] = (),
     table.add_column("title / source", overflow="fold")
     table.add_column("Medium URL, or what to do", overflow="fold")
     styles = {"posted": "green", "adopted": "cyan", "in-doubt": "bold red", "failed": "red",
-              "deferred": "yellow", "changed": "magenta"}
+              "deferred": "yellow", "changed": "magenta", "maybe-moved": "bold yellow"}
+    for item in maybe_moved:
+        table.add_row(
+            f"[{styles['maybe-moved']}]maybe-moved[/]",
+            item.date.strftime("%Y-%m-%d") if item.date else "",
+            f"{cell(item.title or '')}\n[dim]{cell(item.source)}[/dim]",
+            cell(_ask_if_moved(item)),
+        )
     for entry in entries:
         state = status_state(entry, changed)
         when = (entry.posted_at or entry.attempted_at or "")[:10]
@@ -237,6 +251,13 @@ def status_table(entries: Sequence[Entry], deferred: Sequence[PlanItem] = (),
     return table
 
 
+def _ask_if_moved(item: PlanItem) -> str:
+    old = item.entry.source if item.entry is not None else "?"
+    return (f"not posted: a synced post of this title, {old}, is gone. A new post: syncd "
+            f"resolve {item.source} --not-posted; {old} renamed and edited: syncd resolve "
+            f"{item.source} --moved")
+
+
 def _what_to_do(entry: Entry, state: str) -> str:
     if state == "in-doubt":
         return (f"sent, answer unknown ({entry.error or 'syncd stopped mid-request'}). Check "
@@ -250,7 +271,7 @@ def _what_to_do(entry: Entry, state: str) -> str:
 
 
 def status_summary(entries: Iterable[Entry], deferred: Sequence[PlanItem] = (),
-                   changed: Collection[str] = ()) -> str:
+                   changed: Collection[str] = (), maybe_moved: Sequence[PlanItem] = ()) -> str:
     """One line: how many posts are in each state, and when the next deferred one goes."""
     counts: dict[str, int] = {}
     for entry in entries:
@@ -259,6 +280,8 @@ def status_summary(entries: Iterable[Entry], deferred: Sequence[PlanItem] = (),
     order = ("posted", "adopted", "changed", "in-doubt", "failed")
     parts = [f"{counts.get(state, 0)} {state.replace('-', ' ')}" for state in order
              if counts.get(state) or state != "changed"]
+    if maybe_moved:
+        parts.append(f"{len(maybe_moved)} held as maybe moved")
     if deferred:
         first = min(deferred, key=lambda item: item.date or dt.datetime.max.replace(tzinfo=dt.UTC))
         when = f"{first.date:%Y-%m-%d}" if first.date else "later"

@@ -313,8 +313,8 @@ class Service:
 
     def _save_parse_cache(self) -> None:
         self.save_parse_cache = False
-        if not self.parse_cache.unsaved:
-            return
+        if not self.parse_cache.unsaved or not self.config.sync.ledger.exists():
+            return  # only beside a ledger, whose trace it then is (see syncd.ledger)
         try:
             with write_lock(self.config.sync.ledger):
                 self.parse_cache.save()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncd.config import MediumConfig
 from syncd.edits import CHANGED, SETTLED_REASONS, baseline, source_hash
-from syncd.engine import DEFER, ERROR, PlanItem, due, fingerprint
+from syncd.engine import DEFER, ERROR, MAYBE_MOVED, PlanItem, due, moved_entry
 from syncd.errors import EXIT_OK, EXIT_POST_FAILURES, AuthError, LedgerError
 from syncd.events import Event, EventHook, silent
 from syncd.images import upload_images
@@ -55,6 +55,7 @@ class PassReport:
     in_doubt_before: list[PlanItem] = field(default_factory=list)
     deferred: list[PlanItem] = field(default_factory=list)
     moved: list[PlanItem] = field(default_factory=list)
+    maybe_moved: list[PlanItem] = field(default_factory=list)
     changed: list[PlanItem] = field(default_factory=list)
     dry_run: bool = False
 
@@ -82,7 +83,7 @@ class PassReport:
     def exit_status(self) -> int:
         troubled = {"failed", "in-doubt", "not-sent"}
         if (any(o.result in troubled for o in self.outcomes) or self.read_errors
-                or self.in_doubt_before):
+                or self.in_doubt_before or self.maybe_moved):
             return EXIT_POST_FAILURES
         return EXIT_OK
 
@@ -100,6 +101,9 @@ class PassReport:
             parts.append(f"{len(self.deferred)} deferred")
         if self.moved:
             parts.append(f"{len(self.moved)} moved to a new URL")
+        if self.maybe_moved:
+            parts.append(f"{len(self.maybe_moved)} held: new, or a synced post moved? "
+                         "(syncd status)")
         if self.changed:
             parts.append(f"{len(self.changed)} edited since posted (syncd diff)")
         if self.in_doubt_before:
@@ -172,6 +176,9 @@ def run_pass(
             report.deferred.append(item)
         elif item.reason == "moved":
             report.moved.append(item)
+        elif item.reason == MAYBE_MOVED:
+            report.maybe_moved.append(item)
+            _ask_if_moved(item)
         elif item.reason == CHANGED:
             report.changed.append(item)
     if report.moved:
@@ -378,19 +385,26 @@ def _upload_images(item: PlanItem, rendered: Rendered, client: MediumClient,
 SITE_WIDE_MOVE = 5
 
 
+def _ask_if_moved(item: PlanItem) -> None:
+    """A post that shares only its title with a synced post whose file is gone: say why it
+    is held and how to settle it, each pass, as for a post in doubt."""
+    assert item.entry is not None
+    old = item.entry
+    where = old.medium_url or "no Medium URL recorded"
+    log.warning(
+        "%s: not posted: its title %r is that of a synced post whose file is gone (%s, %s), "
+        "but its text is not. If it is a new post: `syncd resolve %s --not-posted` (the next "
+        "pass posts it); if it is that post, renamed and edited: `syncd resolve %s --moved`",
+        item.source, item.title, old.source, where, item.source, item.source,
+    )
+
+
 def _record_moves(moved: list[PlanItem], ledger: Ledger, dry_run: bool) -> None:
     """Re-key synced posts under their new URLs (one write) and tell the user once."""
     moves = []
     for item in moved:
         assert item.entry is not None and item.post is not None and item.canonical_url
-        old = item.entry
-        moves.append((old.canonical_url, replace(
-            old,
-            canonical_url=item.canonical_url,
-            source=item.source,
-            fingerprint=old.fingerprint or fingerprint(item.post),
-            previous_urls=(*old.previous_urls, old.canonical_url),
-        )))
+        moves.append((item.entry.canonical_url, moved_entry(item.entry, item.post)))
     if not dry_run:
         ledger.rekey(moves)
     verb = "would record" if dry_run else "recorded"

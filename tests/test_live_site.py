@@ -21,7 +21,7 @@ from sitekit import make_site
 from test_parse_cache import OpenWatch
 
 from syncd.config import SiteConfig
-from syncd.engine import Rules, plan
+from syncd.engine import Rules, fingerprint, plan
 from syncd.ledger import POSTED, Entry
 from syncd.model import SiteScan
 from syncd.sites import read_site
@@ -249,7 +249,8 @@ def test_a_plan_for_some_sources_is_the_full_plan_for_them(tmp_path: Path) -> No
     first = next(post for post in scan.posts if post.title == "First steps")
     # Synced under an old URL from a file since renamed: the post has moved.
     moved_from = Entry(canonical_url="https://blog.example/old/first.html",
-                       source="_posts/2023-01-01-old-name.md", state=POSTED, title=first.title)
+                       source="_posts/2023-01-01-old-name.md", state=POSTED, title=first.title,
+                       fingerprint=fingerprint(first))
     second = next(post for post in scan.posts if post.title == "Second thoughts")
     synced = Entry(canonical_url=second.canonical_url or "", source=second.source,
                    state=POSTED, title=second.title)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from conftest import TEST_TOKEN
@@ -48,12 +49,32 @@ def test_renamed_file_with_same_text_is_moved_even_with_other_spacing() -> None:
     assert reasons([after], [synced(before)]) == {after.source: "moved"}
 
 
-def test_a_file_renamed_after_an_edit_is_moved_by_its_title() -> None:
+def test_a_title_alone_is_not_taken_for_a_move() -> None:
     before = post("_posts/2024-01-01-a.md", "https://e.com/a.html", title="Hello",
                   body="first words")
     after = post("_posts/2024-02-01-a.md", "https://e.com/b.html", title="Hello",
                  body="edited words")
-    assert reasons([after], [synced(before)]) == {after.source: "moved"}
+    assert reasons([after], [synced(before)]) == {after.source: "maybe-moved"}
+
+
+def test_a_new_post_of_the_same_title_never_takes_the_renamed_file_s_entry() -> None:
+    before = post("_posts/2024-01-01-weekly.md", "https://e.com/a.html", title="Weekly notes",
+                  body="week one")
+    renamed = post("_posts/2024-01-09-weekly.md", "https://e.com/c.html", title="Weekly notes",
+                   body="week one")
+    new = post("_posts/2024-01-08-weekly.md", "https://e.com/b.html", title="Weekly notes",
+               body="week two")
+    assert reasons([new, renamed], [synced(before)]) == {renamed.source: "moved",
+                                                         new.source: "new"}
+
+
+def test_a_post_said_to_be_another_is_not_asked_about_again() -> None:
+    before = post("_posts/2024-01-01-weekly.md", "https://e.com/a.html", title="Weekly notes",
+                  body="week one")
+    new = post("_posts/2024-01-08-weekly.md", "https://e.com/b.html", title="Weekly notes",
+               body="week two")
+    entry = replace(synced(before), distinct_urls=("https://e.com/b.html",))
+    assert reasons([new], [entry]) == {new.source: "new"}
 
 
 def test_a_new_post_is_not_mistaken_for_a_move() -> None:
@@ -119,3 +140,97 @@ def test_a_renamed_file_is_recognised_by_its_text(tmp_path: Path, sandbox: Sandb
     status = json.loads(run_syncd("status", "--json", "--config", str(config)).stdout)["posts"]
     assert sorted(p["source"] for p in status) == ["_posts/2024-01-01-post-0.md",
                                                    "_posts/2024-03-09-post-1.md"]
+
+
+WEEK_ONE = "_posts/2024-01-05-weekly-notes.md"
+WEEK_TWO = "_posts/2024-01-12-weekly-notes.md"
+
+
+def _weekly_series(tmp_path: Path, sandbox: Sandbox) -> Path:
+    """Week one posted, then its file deleted and week two written, with the same title."""
+    make_site(tmp_path / "site", {
+        WEEK_ONE: "---\ntitle: Weekly notes\n---\nRead a book about rivers and their towns.\n",
+        "_posts/2024-01-06-other.md": "---\ntitle: Other\n---\nOther text.\n",
+    })
+    config = write_config(tmp_path, sandbox.api_url)
+    assert run_syncd("--once", "--config", str(config), env=ENV).returncode == 0
+    (tmp_path / "site" / WEEK_ONE).unlink()
+    (tmp_path / "site" / WEEK_TWO).write_text(
+        "---\ntitle: Weekly notes\n---\nPlanted tomatoes, fixed the fence, baked bread.\n")
+    return config
+
+
+def _plan(config: Path) -> dict[str, tuple[str, str]]:
+    items = json.loads(run_syncd("plan", "--json", "--config", str(config)).stdout)
+    return {i["source"]: (i["action"], i["reason"]) for i in items}
+
+
+def _status(config: Path) -> dict[str, dict[str, object]]:
+    posts = json.loads(run_syncd("status", "--json", "--config", str(config)).stdout)["posts"]
+    return {p["source"]: p for p in posts}
+
+
+def test_a_new_post_with_a_recurring_title_is_held_then_posted_once_when_said_new(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    config = _weekly_series(tmp_path, sandbox)
+    assert _plan(config)[WEEK_TWO] == ("skip", "maybe-moved")
+    plan_text = run_syncd("plan", "--config", str(config)).stdout
+    assert "maybe-moved" in plan_text and "syncd status" in plan_text
+    held = run_syncd("--once", "--config", str(config), env=ENV)
+    assert held.returncode == 1, held.stderr
+    assert f"`syncd resolve {WEEK_TWO} --not-posted`" in held.stderr
+    assert f"`syncd resolve {WEEK_TWO} --moved`" in held.stderr
+    assert "1 held" in held.stderr
+    assert len(sandbox.posts()) == 2
+    assert WEEK_TWO not in _status(config)  # not marked synced, not given the old URL
+    status = run_syncd("status", "--config", str(config)).stdout
+    assert "maybe-moved" in status
+    assert f"syncd resolve {WEEK_TWO} --not-posted" in status
+
+    result = run_syncd("resolve", WEEK_TWO, "--not-posted", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "recorded as a new post" in result.stderr
+    assert _plan(config)[WEEK_TWO] == ("post", "new")
+    for _ in range(2):
+        once = run_syncd("--once", "--config", str(config), env=ENV)
+        assert once.returncode == 0, once.stderr
+    sent = [p["request"] for p in sandbox.posts()]
+    assert [r["title"] for r in sent].count("Weekly notes") == 2
+    assert sum("Planted tomatoes" in r["content"] for r in sent) == 1
+    status_now = _status(config)
+    assert status_now[WEEK_TWO]["state"] == "posted"
+    assert status_now[WEEK_TWO]["medium_url"] != status_now[WEEK_ONE]["medium_url"]
+
+
+def test_a_post_held_as_maybe_moved_can_be_recorded_as_moved(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    config = _weekly_series(tmp_path, sandbox)
+    old_url = _status(config)[WEEK_ONE]["medium_url"]
+    result = run_syncd("resolve", WEEK_TWO, "--moved", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    once = run_syncd("--once", "--config", str(config), env=ENV)
+    assert once.returncode == 0, once.stderr
+    assert len(sandbox.posts()) == 2
+    status = _status(config)
+    assert WEEK_ONE not in status
+    assert status[WEEK_TWO]["medium_url"] == old_url
+    assert status[WEEK_TWO]["previous_urls"] == ["https://blog.example/2024/01/05/weekly-notes.html"]
+    assert status[WEEK_TWO]["state"] == "changed"  # its text is not what Medium has
+
+
+def test_a_renamed_file_with_a_small_edit_is_still_a_move(tmp_path: Path,
+                                                          sandbox: Sandbox) -> None:
+    words = " ".join(f"word{i}" for i in range(40))
+    make_site(tmp_path / "site", {WEEK_ONE: f"---\ntitle: Weekly notes\n---\n{words} teh end.\n"})
+    config = write_config(tmp_path, sandbox.api_url)
+    assert run_syncd("--once", "--config", str(config), env=ENV).returncode == 0
+    (tmp_path / "site" / WEEK_ONE).unlink()
+    (tmp_path / "site" / WEEK_TWO).write_text(
+        f"---\ntitle: Weekly notes\n---\n{words} the end.\n")
+    assert _plan(config)[WEEK_TWO] == ("skip", "moved")
+    once = run_syncd("--once", "--config", str(config), env=ENV)
+    assert once.returncode == 0, once.stderr
+    assert "already synced, but its URL changed" in once.stderr
+    assert len(sandbox.posts()) == 1

@@ -92,7 +92,9 @@ class ParseCache:
     @classmethod
     def beside(cls, ledger: Path, read_only: bool = False) -> ParseCache:
         """The cache whose store sits next to ``ledger``."""
-        return cls(store=ledger.with_name(f"parse-cache.{ledger.name}"), read_only=read_only)
+        from syncd.ledger import parse_cache_path  # which also counts it as a trace of the ledger
+
+        return cls(store=parse_cache_path(ledger), read_only=read_only)
 
     def start(self, reader_key: object, identity: str) -> None:
         """Begin a scan by a reader configured as ``reader_key`` (compared with ``==``);
