@@ -188,7 +188,9 @@ def test_an_unknown_outcome_is_in_doubt_and_never_resent(
     plan = {i["source"]: i["reason"] for i in plan_json(config)}
     assert plan["_posts/2024-01-05-first-steps.md"] == "in-doubt"
 
-    # The user checks Medium and settles it; then it is on Medium exactly once.
+    # The user checks Medium and settles it; then it is on Medium exactly once. (A delayed
+    # create may still be on its way: the user looks once it has landed, or not.)
+    sandbox.wait_idle()
     source = "_posts/2024-01-05-first-steps.md"
     copies = [p["post"]["url"] for p in sandbox.posts() if p["request"]["title"] == "First steps"]
     if copies:

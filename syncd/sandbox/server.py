@@ -39,7 +39,7 @@ import socketserver
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
@@ -87,6 +87,8 @@ class _HTTPServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._handling = 0  # requests being answered now
+        self._idle = threading.Condition()
         self._wake_reader, self._wake_writer = socket.socketpair()
         try:
             super().__init__(address, _Handler)
@@ -105,6 +107,23 @@ class _HTTPServer(ThreadingHTTPServer):
                 for key, _ in selector.select():
                     if key.fileobj is self and not self._stopping.is_set():
                         self._handle_request_noblock()
+
+    @contextlib.contextmanager
+    def handling(self) -> Iterator[None]:
+        """Counts a request as being answered, for :meth:`wait_idle`."""
+        with self._idle:
+            self._handling += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._handling -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Whether every request that arrived was answered (or dropped) within ``timeout_s``."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._handling == 0, timeout_s)
 
     @property
     def stopping(self) -> bool:
@@ -181,6 +200,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Silenced: the default line echoes the request line, query string and all."""
 
     def _serve(self) -> None:
+        with self.server.handling():
+            self._answer()
+
+    def _answer(self) -> None:
         started = time.monotonic()
         # Not urlsplit: it would read a path such as "//v1/me" as a host name.
         path, _, query = self.path.partition("?")
@@ -417,6 +440,14 @@ class Sandbox:
             thread.join()
             server.server_close()
             server.close_connections()
+
+    def wait_idle(self, timeout_s: float = 30.0) -> None:
+        """Return once no request is being answered: a delayed create has stored its post
+        (or its fault dropped it), so :meth:`posts` is final for what was sent so far."""
+        if self._server is None:
+            raise RuntimeError("the sandbox has not been started")
+        if not self._server.wait_idle(timeout_s):
+            raise TimeoutError(f"the sandbox was still answering after {timeout_s:g} s")
 
     def posts(self) -> list[dict[str, Any]]:
         """The created posts, oldest first, as ``GET /_sandbox/posts`` lists them."""
